@@ -45,7 +45,9 @@ std::string timestamp() {
 
 }  // namespace
 
-void setLevel(Level level) { current_level.store(static_cast<int>(level)); }
+void setLevel(Level level) {
+    current_level.store(static_cast<int>(level));
+}
 
 bool enabled(Level level) {
     return static_cast<int>(level) <= current_level.load(std::memory_order_relaxed);
