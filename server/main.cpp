@@ -1,6 +1,321 @@
-#include <iostream>
+// gslbd: command line, start-up order, signals and reload. Everything here runs on the control
+// thread; the DNS workers only ever see the Snapshots this file publishes.
 
-int main() {
-    std::cout << "gslbd " << GSLBD_VERSION << '\n';
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/config_loader.hpp"
+#include "config/log.hpp"
+#include "config/zone_loader.hpp"
+#include "healthcheck/health_monitor.hpp"
+#include "server/answer_table.hpp"
+#include "server/dns_server.hpp"
+#include "server/snapshot.hpp"
+
+namespace asio = boost::asio;
+
+namespace {
+
+using gslb::config::Config;
+using gslb::server::AnswerTable;
+
+constexpr const char* Usage =
+    "usage: gslbd --config PATH [--log-level error|warning|info|debug]\n"
+    "       gslbd --check-config PATH\n"
+    "       gslbd --version\n"
+    "\n"
+    "  -c, --config PATH     run in the foreground with this configuration, log to stderr\n"
+    "      --check-config PATH\n"
+    "                        validate the configuration and its zone file, print ok or\n"
+    "                        every error as FILE:LINE:COL: message, exit 0 or 1\n"
+    "      --log-level LEVEL most verbose level logged (default info)\n"
+    "  -V, --version         print the version\n"
+    "  -h, --help            print this help\n"
+    "\n"
+    "signals: SIGHUP reloads the configuration and zone, SIGTERM or SIGINT stops.\n";
+
+struct Options {
+    std::string config;
+    std::string check_config;
+    gslb::log::Level level = gslb::log::Level::Info;
+    bool version = false;
+    bool help = false;
+};
+
+std::optional<gslb::log::Level> parseLevel(const std::string& s) {
+    using gslb::log::Level;
+    if (s == "error") {
+        return Level::Error;
+    }
+    if (s == "warning") {
+        return Level::Warning;
+    }
+    if (s == "info") {
+        return Level::Info;
+    }
+    if (s == "debug") {
+        return Level::Debug;
+    }
+    return std::nullopt;
+}
+
+/// Parses argv; returns nullopt after printing the reason when the command line is wrong.
+std::optional<Options> parseArgs(int argc, char** argv) {
+    Options o;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](const char* name) -> std::optional<std::string> {
+            const std::string prefix = std::string(name) + "=";
+            if (a.rfind(prefix, 0) == 0) {
+                return a.substr(prefix.size());
+            }
+            if (i + 1 >= args.size()) {
+                std::cerr << "gslbd: " << name << " needs a value\n" << Usage;
+                return std::nullopt;
+            }
+            return args[++i];
+        };
+        if (a == "-c" || a == "--config" || a.rfind("--config=", 0) == 0) {
+            auto v = value("--config");
+            if (!v) {
+                return std::nullopt;
+            }
+            o.config = *v;
+        } else if (a == "--check-config" || a.rfind("--check-config=", 0) == 0) {
+            auto v = value("--check-config");
+            if (!v) {
+                return std::nullopt;
+            }
+            o.check_config = *v;
+        } else if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) {
+            auto v = value("--log-level");
+            if (!v) {
+                return std::nullopt;
+            }
+            auto level = parseLevel(*v);
+            if (!level) {
+                std::cerr << "gslbd: --log-level: \"" << *v
+                          << "\" is not a level (use error, warning, info, debug)\n";
+                return std::nullopt;
+            }
+            o.level = *level;
+        } else if (a == "-V" || a == "--version") {
+            o.version = true;
+        } else if (a == "-h" || a == "--help") {
+            o.help = true;
+        } else {
+            std::cerr << "gslbd: unknown argument \"" << a << "\"\n" << Usage;
+            return std::nullopt;
+        }
+    }
+    if (!o.version && !o.help && o.config.empty() == o.check_config.empty()) {
+        std::cerr << "gslbd: give exactly one of --config or --check-config\n" << Usage;
+        return std::nullopt;
+    }
+    return o;
+}
+
+int checkConfig(const std::string& path) {
+    gslb::config::Diagnostics diags;
+    const auto cfg = gslb::config::loadConfig(path, diags);
+    if (!cfg) {
+        diags.print(std::cerr);
+        return 1;
+    }
+    std::cout << "ok\n";
+    return 0;
+}
+
+void logZone(const Config& cfg, const AnswerTable& table) {
+    gslb::log::info("zone", "loaded origin=" + cfg.zone.origin + " file=" + cfg.zone.file +
+                                " records=" + std::to_string(table.recordCount()) +
+                                " serial=" + std::to_string(cfg.zone_data->serial) +
+                                " services=" + std::to_string(cfg.services.size()));
+}
+
+/// The running server: the current configuration, its rendered zone, the health monitor and
+/// the DNS listeners, tied together on the control io_context.
+class Daemon {
+public:
+    Daemon(asio::io_context& io, std::shared_ptr<const Config> cfg)
+        : io_(io),
+          cfg_(std::move(cfg)),
+          table_(std::make_shared<const AnswerTable>(*cfg_)),
+          server_(cfg_->server),
+          health_(io, [this](const std::vector<bool>& up) { onSitesChanged(up); }),
+          signals_(io, SIGHUP, SIGTERM, SIGINT) {
+        logZone(*cfg_, *table_);
+    }
+
+    /// Runs the first round of checks (bounded by the largest timeout), then answers queries
+    /// until SIGTERM or SIGINT.
+    void run() {
+        runFirstRound();
+        server_.start(gslb::server::makeSnapshot(cfg_, table_, health_.siteUp()));
+        logSites("server: answering");
+        waitSignal();
+        io_.run();
+        health_.stop();
+        server_.stop();
+        gslb::log::info("server", "stopped");
+    }
+
+private:
+    void runFirstRound() {
+        bool done = false;
+        health_.start(cfg_, [&done] { done = true; });
+        std::chrono::milliseconds longest{0};
+        for (const auto& site : cfg_->sites) {
+            for (const auto& check : site.checks) {
+                longest = std::max(longest, check.timeout);
+            }
+        }
+        // The probes bound themselves by their timeouts; the margin covers scheduling only.
+        const auto deadline =
+            std::chrono::steady_clock::now() + longest + std::chrono::milliseconds(500);
+        while (!done && std::chrono::steady_clock::now() < deadline) {
+            io_.run_one_until(deadline);
+        }
+        io_.restart();
+        if (!done) {
+            gslb::log::warning("health", "first round incomplete; unanswered checks count as down");
+        }
+    }
+
+    void waitSignal() {
+        signals_.async_wait([this](boost::system::error_code ec, int sig) {
+            if (ec) {
+                return;
+            }
+            if (sig == SIGHUP) {
+                reload();
+                waitSignal();
+                return;
+            }
+            gslb::log::info("server", std::string("stopping (") + strsignal(sig) + ")");
+            io_.stop();
+        });
+    }
+
+    void reload() {
+        gslb::config::Diagnostics diags;
+        auto next = gslb::config::loadConfig(cfg_->path, diags);
+        if (!next) {
+            gslb::log::warning("config", "reload rejected, previous configuration kept (" +
+                                             std::to_string(diags.size()) + " errors)");
+            for (const auto& d : diags.sorted()) {
+                gslb::log::error("config", gslb::config::format(d));
+            }
+            return;
+        }
+        if (!sameListeners(*cfg_, *next)) {
+            gslb::log::warning("config",
+                               "listen addresses and workers changed; a restart applies them");
+        }
+        std::shared_ptr<const AnswerTable> table;
+        try {
+            table = std::make_shared<const AnswerTable>(*next);
+        } catch (const std::exception& e) {
+            gslb::log::warning("config", std::string("reload rejected (") + e.what() + ")");
+            return;
+        }
+        cfg_ = std::move(next);
+        table_ = std::move(table);
+        health_.reconfigure(cfg_);
+        server_.publish(gslb::server::makeSnapshot(cfg_, table_, health_.siteUp()));
+        logZone(*cfg_, *table_);
+        gslb::log::info("config", "reload applied path=" + cfg_->path);
+    }
+
+    static bool sameListeners(const Config& a, const Config& b) {
+        if (a.server.workers != b.server.workers ||
+            a.server.listen.size() != b.server.listen.size()) {
+            return false;
+        }
+        for (std::size_t i = 0; i < a.server.listen.size(); ++i) {
+            if (a.server.listen[i].address != b.server.listen[i].address ||
+                a.server.listen[i].port != b.server.listen[i].port) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void onSitesChanged(const std::vector<bool>& up) {
+        if (up.size() != cfg_->sites.size()) {
+            return;  // a report for a configuration being replaced; reload publishes anew
+        }
+        server_.publish(gslb::server::makeSnapshot(cfg_, table_, up));
+        logSites("health: sites changed");
+    }
+
+    void logSites(const std::string& prefix) {
+        const auto snap = server_.current();
+        std::string line;
+        for (std::size_t i = 0; i < cfg_->sites.size(); ++i) {
+            line += " " + cfg_->sites[i].name + "=" + (snap->site_up[i] ? "up" : "down");
+        }
+        const auto colon = prefix.find(':');
+        gslb::log::info(prefix.substr(0, colon), prefix.substr(colon + 2) + line);
+    }
+
+    asio::io_context& io_;
+    std::shared_ptr<const Config> cfg_;
+    std::shared_ptr<const AnswerTable> table_;
+    gslb::server::DnsServer server_;
+    gslb::health::HealthMonitor health_;
+    asio::signal_set signals_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto options = parseArgs(argc, argv);
+    if (!options) {
+        return 2;
+    }
+    if (options->help) {
+        std::cout << Usage;
+        return 0;
+    }
+    if (options->version) {
+        std::cout << "gslbd " << GSLBD_VERSION << '\n';
+        return 0;
+    }
+    if (!options->check_config.empty()) {
+        return checkConfig(options->check_config);
+    }
+    gslb::log::setLevel(options->level);
+
+    gslb::config::Diagnostics diags;
+    auto cfg = gslb::config::loadConfig(options->config, diags);
+    if (!cfg) {
+        for (const auto& d : diags.sorted()) {
+            gslb::log::error("config", gslb::config::format(d));
+        }
+        gslb::log::error("config", "cannot start (" + std::to_string(diags.size()) + " errors)");
+        return 1;
+    }
+    try {
+        asio::io_context io{1};
+        Daemon daemon(io, std::move(cfg));
+        daemon.run();
+    } catch (const gslb::server::StartupError& e) {
+        gslb::log::error("server", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        gslb::log::error("server", std::string("fatal (") + e.what() + ")");
+        return 1;
+    }
     return 0;
 }

@@ -1,0 +1,286 @@
+#include "server/responder.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+namespace gslb::server {
+
+namespace {
+
+constexpr std::uint16_t FlagQr = 0x8000;
+constexpr std::uint16_t FlagAa = 0x0400;
+constexpr std::uint16_t FlagTc = 0x0200;
+constexpr std::uint16_t FlagRd = 0x0100;
+constexpr std::uint16_t FlagCd = 0x0010;
+constexpr std::uint16_t OpcodeMask = 0x7800;
+/// OPT record without options: root, type, class, TTL, RDLENGTH.
+constexpr std::size_t OptFixedSize = 11;
+
+void put16(std::uint8_t* p, std::uint16_t v) {
+    p[0] = static_cast<std::uint8_t>(v >> 8);
+    p[1] = static_cast<std::uint8_t>(v & 0xFF);
+}
+
+/// A bounded writer over the output buffer; `fits` tells before each write.
+struct Writer {
+    std::uint8_t* out;
+    std::size_t pos;
+
+    void bytes(std::string_view b) {
+        std::memcpy(out + pos, b.data(), b.size());
+        pos += b.size();
+    }
+    void u16(std::uint16_t v) {
+        put16(out + pos, v);
+        pos += 2;
+    }
+};
+
+bool nameEquals(const Query& q, std::string_view wire) {
+    return q.qname_size == wire.size() &&
+           std::memcmp(q.qname_lower.data(), wire.data(), wire.size()) == 0;
+}
+
+/// Size of the OPT record we send back for this query.
+std::size_t optSize(const Query& q, const Snapshot& snap) {
+    std::size_t size = OptFixedSize;
+    if (q.nsid) {
+        size += 4 + snap.identity.size();
+    }
+    if (q.ecs.present) {
+        size += 4 + 4 + (q.ecs.source_prefix + 7u) / 8u;
+    }
+    return size;
+}
+
+/// Writes our OPT record (RFC 6891 section 6.1.2): payload 1232, the extended rcode bits, DO
+/// echoed (RFC 3225 section 3), NSID (RFC 5001) and ECS with scope 0 (RFC 7871 section 7.2.1:
+/// the answer does not depend on the client).
+void writeOpt(Writer& w, const Query& q, const Snapshot& snap, std::uint16_t rcode) {
+    w.out[w.pos++] = 0;
+    w.u16(dns::TypeOpt);
+    w.u16(dns::MaxUdpPayload);
+    w.out[w.pos++] = static_cast<std::uint8_t>(rcode >> 4);
+    w.out[w.pos++] = 0;
+    w.u16(q.dnssec_ok ? 0x8000 : 0);
+    w.u16(static_cast<std::uint16_t>(optSize(q, snap) - OptFixedSize));
+    if (q.nsid) {
+        w.u16(dns::OptionNsid);
+        w.u16(static_cast<std::uint16_t>(snap.identity.size()));
+        w.bytes(snap.identity);
+    }
+    if (q.ecs.present) {
+        const std::size_t addr_len = (q.ecs.source_prefix + 7u) / 8u;
+        w.u16(dns::OptionEcs);
+        w.u16(static_cast<std::uint16_t>(4 + addr_len));
+        w.u16(q.ecs.family);
+        w.out[w.pos++] = q.ecs.source_prefix;
+        w.out[w.pos++] = 0;
+        w.bytes(std::string_view(reinterpret_cast<const char*>(q.ecs.address.data()), addr_len));
+    }
+}
+
+/// The message is built in `out`: header, question, then the sections of a Response.
+class Builder {
+public:
+    Builder(const Snapshot& snap,
+            const Query& q,
+            const std::uint8_t* in,
+            Transport t,
+            std::uint8_t* out)
+        : snap_(snap), q_(q), in_(in), w_{out, 0} {
+        limit_ = MaxTcpMessage;
+        if (t == Transport::Udp) {
+            limit_ = dns::MinUdpPayload;
+            if (q.edns) {
+                limit_ =
+                    std::clamp<std::size_t>(q.edns_payload, dns::MinUdpPayload, dns::MaxUdpPayload);
+            }
+        }
+        opt_size_ = q.edns ? optSize(q, snap) : 0;
+    }
+
+    /// A response with no records: errors, or TC.
+    std::size_t empty(std::uint16_t rcode, std::uint16_t extra_flags, bool with_question) {
+        const bool question = with_question && q_.question_end != 0;
+        header(rcode, extra_flags, question ? 1 : 0, 0, 0, 0);
+        if (question) {
+            w_.bytes(std::string_view(reinterpret_cast<const char*>(in_ + dns::HeaderSize),
+                                      q_.question_end - dns::HeaderSize));
+        }
+        finishOpt(rcode);
+        return w_.pos;
+    }
+
+    /// A response from the rendered zone; falls back to TC when it does not fit.
+    std::size_t fromTable(const Response& r, Outcome& outcome) {
+        const Response* resp = &r;
+        std::string_view service_rrs;
+        std::uint16_t service_count = 0;
+        if (r.service != NoIndex) {
+            const ServiceAnswers& sa = snap_.services[r.service];
+            if (sa.servfail) {
+                outcome.rcode = dns::RcodeServFail;
+                return empty(dns::RcodeServFail, 0, true);
+            }
+            const bool v6 = r.service_type == dns::TypeAaaa;
+            const AddressVariants& v = v6 ? sa.v6 : sa.v4;
+            if (v.count == 0) {
+                resp = &snap_.table->responses(r.service_empty);
+            } else {
+                std::size_t i = 0;
+                if (v.variants > 1) {
+                    auto& next = v6 ? sa.next_v6 : sa.next_v4;
+                    i = next.fetch_add(1, std::memory_order_relaxed) % v.variants;
+                }
+                service_rrs = v.variant(i, r.service_direct);
+                service_count = v.count;
+            }
+        }
+        outcome.rcode = resp->rcode;
+        const std::size_t question = q_.question_end - dns::HeaderSize;
+        const std::size_t total = dns::HeaderSize + question + resp->an_len + service_rrs.size() +
+                                  resp->rest_len + opt_size_;
+        if (total > limit_) {
+            outcome.truncated = true;
+            return empty(resp->rcode, FlagTc | (resp->aa ? FlagAa : 0), true);
+        }
+        header(resp->rcode, resp->aa ? FlagAa : 0, 1,
+               static_cast<std::uint16_t>(resp->an + service_count), resp->ns, resp->ar);
+        w_.bytes(std::string_view(reinterpret_cast<const char*>(in_ + dns::HeaderSize), question));
+        const std::string_view arena = snap_.table->arena();
+        w_.bytes(arena.substr(resp->offset, resp->an_len));
+        w_.bytes(service_rrs);
+        w_.bytes(arena.substr(resp->offset + resp->an_len, resp->rest_len));
+        finishOpt(resp->rcode);
+        return w_.pos;
+    }
+
+    /// CHAOS TXT id.server. and hostname.bind. (RFC 4892): the configured identity.
+    std::size_t chaosIdentity() {
+        const std::string& id = snap_.identity;
+        const std::size_t txt = std::min<std::size_t>(id.size(), 255);
+        const std::size_t question = q_.question_end - dns::HeaderSize;
+        const std::size_t total = dns::HeaderSize + question + 12 + 1 + txt + opt_size_;
+        if (total > limit_) {
+            return empty(dns::RcodeNoError, FlagTc | FlagAa, true);
+        }
+        header(dns::RcodeNoError, FlagAa, 1, 1, 0, 0);
+        w_.bytes(std::string_view(reinterpret_cast<const char*>(in_ + dns::HeaderSize), question));
+        w_.u16(0xC00C);
+        w_.u16(dns::TypeTxt);
+        w_.u16(dns::ClassCh);
+        w_.u16(0);
+        w_.u16(0);
+        w_.u16(static_cast<std::uint16_t>(txt + 1));
+        w_.out[w_.pos++] = static_cast<std::uint8_t>(txt);
+        w_.bytes(std::string_view(id).substr(0, txt));
+        finishOpt(dns::RcodeNoError);
+        return w_.pos;
+    }
+
+private:
+    void header(std::uint16_t rcode,
+                std::uint16_t extra_flags,
+                std::uint16_t qd,
+                std::uint16_t an,
+                std::uint16_t ns,
+                std::uint16_t ar) {
+        const std::uint16_t flags =
+            FlagQr | (q_.flags & (OpcodeMask | FlagRd | FlagCd)) | extra_flags | (rcode & 0xF);
+        w_.pos = 0;
+        w_.u16(q_.id);
+        w_.u16(flags);
+        w_.u16(qd);
+        w_.u16(an);
+        w_.u16(ns);
+        w_.u16(static_cast<std::uint16_t>(ar + (q_.edns ? 1 : 0)));
+    }
+
+    void finishOpt(std::uint16_t rcode) {
+        if (q_.edns) {
+            writeOpt(w_, q_, snap_, rcode);
+        }
+    }
+
+    const Snapshot& snap_;
+    const Query& q_;
+    const std::uint8_t* in_;
+    Writer w_;
+    std::size_t limit_ = 0;
+    std::size_t opt_size_ = 0;
+};
+
+constexpr std::string_view IdServer{"\x02id\x06server\x00", 11};
+constexpr std::string_view HostnameBind{
+    "\x08hostname\x04"
+    "bind\x00",
+    15};
+
+}  // namespace
+
+std::size_t respond(const Snapshot& snap,
+                    const std::uint8_t* in,
+                    std::size_t size,
+                    Transport transport,
+                    std::uint8_t* out,
+                    Outcome& outcome) {
+    Query q;
+    const QueryStatus status = readQuery(in, size, q);
+    outcome = Outcome{};
+    if (status == QueryStatus::Drop) {
+        return 0;
+    }
+    Builder b(snap, q, in, transport, out);
+    switch (status) {
+        case QueryStatus::FormErr:
+            // The OPT may be what was malformed; answer without one (RFC 6891 section 7).
+            q.edns = false;
+            outcome.rcode = dns::RcodeFormErr;
+            return Builder(snap, q, in, transport, out).empty(dns::RcodeFormErr, 0, true);
+        case QueryStatus::NotImp:
+            outcome.rcode = dns::RcodeNotImp;
+            return b.empty(dns::RcodeNotImp, 0, true);
+        case QueryStatus::BadVers:
+            outcome.rcode = dns::RcodeBadVers;
+            return b.empty(dns::RcodeBadVers, 0, true);
+        case QueryStatus::Drop:
+        case QueryStatus::Ok:
+            break;
+    }
+
+    // Class CHAOS: only the server identity (RFC 4892).
+    if (q.qclass == dns::ClassCh) {
+        const bool txt = q.qtype == dns::TypeTxt || q.qtype == dns::TypeAny;
+        if (txt && (nameEquals(q, IdServer) || nameEquals(q, HostnameBind))) {
+            return b.chaosIdentity();
+        }
+        outcome.rcode = dns::RcodeRefused;
+        return b.empty(dns::RcodeRefused, 0, true);
+    }
+    if (q.qclass != dns::ClassIn && q.qclass != dns::ClassAny) {
+        outcome.rcode = dns::RcodeRefused;
+        return b.empty(dns::RcodeRefused, 0, true);
+    }
+
+    // Zone transfers are not offered; MAILA and MAILB are obsolete (RFC 1035 section 3.2.3).
+    if (q.qtype == dns::TypeAxfr || q.qtype == dns::TypeIxfr) {
+        outcome.rcode = dns::RcodeRefused;
+        return b.empty(dns::RcodeRefused, 0, true);
+    }
+    if (q.qtype == dns::TypeMaila || q.qtype == dns::TypeMailb) {
+        outcome.rcode = dns::RcodeNotImp;
+        return b.empty(dns::RcodeNotImp, 0, true);
+    }
+
+    const Response* r = snap.table->lookup(q.qname_lower.data(), q.qname_size, q.labels.data(),
+                                           q.label_count, q.qtype);
+    if (r == nullptr) {
+        outcome.rcode = dns::RcodeRefused;
+        return b.empty(dns::RcodeRefused, 0, true);
+    }
+    return b.fromTable(*r, outcome);
+}
+
+}  // namespace gslb::server
