@@ -149,11 +149,11 @@ class Daemon {
 public:
     Daemon(asio::io_context& io, std::shared_ptr<const Config> cfg)
         : io_(io),
+          signals_(io, SIGHUP, SIGTERM, SIGINT),
           cfg_(std::move(cfg)),
           table_(std::make_shared<const AnswerTable>(*cfg_)),
           server_(cfg_->server),
-          health_(io, [this](const std::vector<bool>& up) { onSitesChanged(up); }),
-          signals_(io, SIGHUP, SIGTERM, SIGINT) {
+          health_(io, [this](const std::vector<bool>& up) { onSitesChanged(up); }) {
         logZone(*cfg_, *table_);
     }
 
@@ -270,11 +270,12 @@ private:
     }
 
     asio::io_context& io_;
+    // First, so that a signal arriving while the server binds is queued, not fatal.
+    asio::signal_set signals_;
     std::shared_ptr<const Config> cfg_;
     std::shared_ptr<const AnswerTable> table_;
     gslb::server::DnsServer server_;
     gslb::health::HealthMonitor health_;
-    asio::signal_set signals_;
 };
 
 }  // namespace
