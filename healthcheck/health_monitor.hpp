@@ -18,12 +18,14 @@ namespace gslb::health {
 
 /// What the dashboard and logs show about one check.
 struct CheckStatus {
-    std::string id;          ///< CheckConfig::id, e.g. "madrid/1:http"
-    std::size_t site = 0;    ///< index into Config::sites
-    bool up = false;         ///< the rise/fall state
-    bool last_ok = false;    ///< the last probe's raw result
-    std::string reason;      ///< why the last probe failed, or "ok" / "status 200"
+    std::string id;                        ///< CheckConfig::id, e.g. "madrid/1:http"
+    std::size_t site = 0;                  ///< index into Config::sites
+    bool up = false;                       ///< the rise/fall state
+    bool last_ok = false;                  ///< the last probe's raw result
+    std::string reason;                    ///< why the last probe failed, or "ok" / "status 200"
     std::chrono::microseconds latency{0};  ///< of the last probe
+    /// How late the last probe started after its slot (scheduler and event loop delay).
+    std::chrono::microseconds schedule_lag{0};
     std::chrono::system_clock::time_point last_change{};  ///< when `up` last flipped
     std::uint64_t runs = 0;
     std::uint64_t failures = 0;
@@ -32,9 +34,12 @@ struct CheckStatus {
 class HealthMonitor {
 public:
     /// Called on the control io_context after any site's up state changed, with one flag per
-    /// index of the current Config::sites.
+    /// index of the current Config::sites. It is posted, never called from inside a
+    /// HealthMonitor method, so it may call reconfigure() or stop().
     using SitesChanged = std::function<void(const std::vector<bool>& site_up)>;
 
+    /// `io` must be run by one thread; start(), reconfigure() and stop() are called on it.
+    /// @throws std::runtime_error if libcurl cannot be initialised.
     HealthMonitor(boost::asio::io_context& io, SitesChanged on_change);
     ~HealthMonitor();
     HealthMonitor(const HealthMonitor&) = delete;
@@ -55,10 +60,11 @@ public:
     /// Cancels every probe and timer; no callback runs afterwards.
     void stop();
 
-    /// One flag per site of the current config: every check of the site is up.
+    /// One flag per site of the current config: every check of the site is up (a check with
+    /// no result yet counts as up). Safe to call from any thread.
     std::vector<bool> siteUp() const;
 
-    /// The state of every check, in config order.
+    /// The state of every check, in config order. Safe to call from any thread.
     std::vector<CheckStatus> checks() const;
 
 private:
