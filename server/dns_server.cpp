@@ -32,6 +32,8 @@ constexpr std::size_t UdpBatch = 32;
 constexpr std::size_t UdpQueryBuffer = 4096;
 /// Batches handled before yielding to the worker's other sockets and timers.
 constexpr int BatchesPerWakeup = 8;
+/// At most one warning about malformed input per worker in this interval.
+constexpr std::chrono::seconds RejectedWarningInterval{10};
 
 void bump(std::atomic<std::uint64_t>& counter) {
     counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -173,6 +175,7 @@ private:
                                   out_buf_[out_count].data(), outcome);
                 if (len == 0) {
                     bump(stats_.dropped[0]);
+                    noteRejected();
                     continue;
                 }
                 count(Transport::Udp, outcome);
@@ -207,6 +210,9 @@ private:
     }
 
     void count(Transport t, const Outcome& outcome) {
+        if (outcome.rcode == dns::RcodeFormErr) {
+            noteRejected();
+        }
         const auto proto = static_cast<std::size_t>(t);
         const std::size_t slot = std::min<std::size_t>(outcome.rcode, WorkerStats::RcodeSlots - 1);
         bump(stats_.answers[proto][slot]);
@@ -216,6 +222,20 @@ private:
     }
 
     void doAccept(tcp::acceptor& acceptor);
+
+    /// Counts a malformed or dropped message and logs at most one warning per interval, so
+    /// a flood of garbage cannot flood the log. Only malformed input reaches this.
+    void noteRejected() {
+        ++rejected_;
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_warning_) {
+            return;
+        }
+        log::warning("server", "malformed messages answered FORMERR or dropped count=" +
+                                   std::to_string(rejected_) + " since the last warning");
+        rejected_ = 0;
+        next_warning_ = now + RejectedWarningInterval;
+    }
 
     DnsServer& server_;
     const config::ServerConfig cfg_;
@@ -229,6 +249,8 @@ private:
     std::thread thread_;
     std::shared_ptr<const Snapshot> snapshot_;
     std::uint64_t generation_ = ~std::uint64_t{0};
+    std::uint64_t rejected_ = 0;
+    std::chrono::steady_clock::time_point next_warning_{};
 
     std::array<std::array<std::uint8_t, UdpQueryBuffer>, UdpBatch> in_buf_{};
     std::array<std::array<std::uint8_t, UdpQueryBuffer>, UdpBatch> out_buf_{};
@@ -294,6 +316,7 @@ private:
                                         out_.data() + 2, outcome);
         if (len == 0) {
             bump(worker_.stats_.dropped[1]);
+            worker_.noteRejected();
             doReadLength();
             return;
         }
