@@ -108,6 +108,13 @@ def test_nxdomain_with_dig(gslbd):
     assert " aa" in out.split("flags:")[1].split(";")[0]
 
 
+def test_negative_answers_over_tcp(gslbd):
+    resp = gslbd.ask("nope.example.com.", "A", proto="tcp")
+    assert resp.rcode() == dns.rcode.NXDOMAIN
+    assert rrs(resp.authority) == [SOA]
+    assert_nodata(gslbd.ask("mail.example.com.", "MX", proto="tcp"))
+
+
 def test_name_without_type_is_nodata(gslbd):
     assert_nodata(gslbd.ask("mail.example.com.", "MX"))
 
