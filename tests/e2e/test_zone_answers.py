@@ -85,6 +85,14 @@ def test_static_srv(gslbd):
     assert rrs(resp.answer) == ["_dns._udp.svc.example.com. 3600 IN SRV 0 0 53 ns1.example.com."]
 
 
+def test_static_srv_with_drill(gslbd):
+    status, out = gslbd.dig("_dns._udp.svc.example.com.", "SRV", tool="drill")
+    assert status == 0, out
+    answer = out.split(";; ANSWER SECTION:")[1].split(";;")[0]
+    assert [" ".join(line.split()) for line in answer.strip().splitlines()] == [
+        "_dns._udp.svc.example.com. 3600 IN SRV 0 0 53 ns1.example.com."]
+
+
 # -- negative answers ---------------------------------------------------------------------------
 
 def test_missing_name_is_nxdomain_with_soa(gslbd):
