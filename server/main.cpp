@@ -256,7 +256,9 @@ private:
             return;  // a report for a configuration being replaced; reload publishes anew
         }
         server_.publish(gslb::server::makeSnapshot(cfg_, table_, up));
-        logSites("health: sites changed");
+        if (gslb::log::enabled(gslb::log::Level::Debug)) {
+            logSites("server: snapshot published");
+        }
     }
 
     void logSites(const std::string& prefix) {
@@ -266,7 +268,9 @@ private:
             line += " " + cfg_->sites[i].name + "=" + (snap->site_up[i] ? "up" : "down");
         }
         const auto colon = prefix.find(':');
-        gslb::log::info(prefix.substr(0, colon), prefix.substr(colon + 2) + line);
+        const auto level = prefix == "server: answering" ? gslb::log::Level::Info
+                                                         : gslb::log::Level::Debug;
+        gslb::log::write(level, prefix.substr(0, colon), prefix.substr(colon + 2) + line);
     }
 
     asio::io_context& io_;
