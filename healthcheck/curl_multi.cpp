@@ -327,16 +327,11 @@ CurlMulti::CurlMulti(asio::io_context& io) {
 
 CurlMulti::~CurlMulti() = default;
 
-CurlMulti::RequestId CurlMulti::fetch(const HttpRequest& request, Callback done) {
-    auto transfer = std::make_unique<Transfer>();
-    transfer->id = impl_->next_id++;
-    transfer->done = std::move(done);
-    transfer->timeout = request.timeout;
-    transfer->keep_body = request.keep_body;
-    transfer->max_body = request.max_body;
-    transfer->easy.reset(curl_easy_init());
-    CURL* easy = transfer->easy.get();
+namespace {
 
+// Sets every option of one probe's easy handle; returns the first error.
+CURLcode configure(Transfer& transfer, const HttpRequest& request, void* close_data) {
+    CURL* easy = transfer.easy.get();
     CURLcode code = easy == nullptr ? CURLE_OUT_OF_MEMORY : CURLE_OK;
     const auto set = [&](CURLoption option, auto value) {
         if (code == CURLE_OK) {
@@ -345,12 +340,11 @@ CurlMulti::RequestId CurlMulti::fetch(const HttpRequest& request, Callback done)
     };
     const long timeout_ms = static_cast<long>(request.timeout.count());
     set(CURLOPT_URL, request.url.c_str());
-    set(CURLOPT_PRIVATE, transfer.get());
-    set(CURLOPT_ERRORBUFFER, transfer->error);
+    set(CURLOPT_PRIVATE, &transfer);
+    set(CURLOPT_ERRORBUFFER, transfer.error);
     set(CURLOPT_WRITEFUNCTION, &onBody);
-    set(CURLOPT_WRITEDATA, transfer.get());
-    set(CURLOPT_CLOSESOCKETFUNCTION, &Impl::onCloseSocket);
-    set(CURLOPT_CLOSESOCKETDATA, impl_.get());
+    set(CURLOPT_WRITEDATA, &transfer);
+    set(CURLOPT_CLOSESOCKETDATA, close_data);
     set(CURLOPT_PROTOCOLS_STR, "http,https");
     set(CURLOPT_NOSIGNAL, 1L);
     set(CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -372,28 +366,48 @@ CurlMulti::RequestId CurlMulti::fetch(const HttpRequest& request, Callback done)
         set(CURLOPT_USERNAME, request.user.c_str());
         set(CURLOPT_PASSWORD, request.password.c_str());
     }
+    return code;
+}
+
+}  // namespace
+
+CurlMulti::RequestId CurlMulti::fetch(const HttpRequest& request, Callback done) {
+    auto transfer = std::make_unique<Transfer>();
+    transfer->id = impl_->next_id++;
+    transfer->done = std::move(done);
+    transfer->timeout = request.timeout;
+    transfer->keep_body = request.keep_body;
+    transfer->max_body = request.max_body;
+    transfer->easy.reset(curl_easy_init());
+
+    // The close callback is set here, where Impl is complete; the rest in configure().
+    CURLcode code = configure(*transfer, request, impl_.get());
+    if (code == CURLE_OK) {
+        code = curl_easy_setopt(transfer->easy.get(), CURLOPT_CLOSESOCKETFUNCTION,
+                                &Impl::onCloseSocket);
+    }
     CURLMcode added = CURLM_OK;
     if (code == CURLE_OK) {
-        added = curl_multi_add_handle(impl_->multi.get(), easy);
+        added = curl_multi_add_handle(impl_->multi.get(), transfer->easy.get());
+    }
+    const RequestId id = transfer->id;
+    if (code == CURLE_OK && added == CURLM_OK) {
+        impl_->transfers.emplace(id, std::move(transfer));
+        return id;
     }
 
     // A request that cannot even start still completes asynchronously, as promised.
-    const RequestId id = transfer->id;
-    if (code != CURLE_OK || added != CURLM_OK) {
-        HttpResponse response;
-        response.error = code != CURLE_OK ? lowerFirst(curl_easy_strerror(code))
-                                          : lowerFirst(curl_multi_strerror(added));
-        impl_->failed.insert(id);
-        asio::post(impl_->io, [weak = std::weak_ptr<Impl>(impl_), id,
-                               done = std::move(transfer->done), response]() mutable {
-            const auto impl = weak.lock();
-            if (impl && impl->failed.erase(id) > 0) {
-                done(std::move(response));
-            }
-        });
-        return id;
-    }
-    impl_->transfers.emplace(id, std::move(transfer));
+    HttpResponse response;
+    response.error = code != CURLE_OK ? lowerFirst(curl_easy_strerror(code))
+                                      : lowerFirst(curl_multi_strerror(added));
+    impl_->failed.insert(id);
+    asio::post(impl_->io, [weak = std::weak_ptr<Impl>(impl_), id, done = std::move(transfer->done),
+                           response]() mutable {
+        const auto impl = weak.lock();
+        if (impl && impl->failed.erase(id) > 0) {
+            done(std::move(response));
+        }
+    });
     return id;
 }
 

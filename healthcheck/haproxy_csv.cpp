@@ -54,6 +54,23 @@ bool isBlank(const std::vector<std::string>& fields) {
     return fields.empty() || (fields.size() == 1 && trimSpaces(fields[0]).empty());
 }
 
+// Reads up to the header record ("# pxname,..."), skipping blank lines before it.
+std::optional<Columns> readHeader(std::string_view body,
+                                  std::size_t& pos,
+                                  std::vector<std::string>& fields) {
+    while (pos < body.size()) {
+        const bool complete = HaproxyCsv::readRecord(body, pos, fields);
+        if (isBlank(fields)) {
+            continue;
+        }
+        if (!complete || trimSpaces(fields[0]).substr(0, 1) != "#") {
+            return std::nullopt;
+        }
+        return findColumns(fields);
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 bool HaproxyCsv::readRecord(std::string_view body,
@@ -113,18 +130,7 @@ HaproxyCsvResult HaproxyCsv::evaluate(std::string_view body,
     // 1. The header must come first (blank lines before it are tolerated).
     std::size_t pos = 0;
     std::vector<std::string> fields;
-    std::optional<Columns> columns;
-    while (pos < body.size()) {
-        const bool complete = readRecord(body, pos, fields);
-        if (isBlank(fields)) {
-            continue;
-        }
-        if (!complete || fields.empty() || trimSpaces(fields[0]).substr(0, 1) != "#") {
-            break;
-        }
-        columns = findColumns(fields);
-        break;
-    }
+    const std::optional<Columns> columns = readHeader(body, pos, fields);
     if (!columns) {
         result.reason = "csv has no header";
         return result;
