@@ -52,6 +52,37 @@ void setReusePort(Socket& s) {
     }
 }
 
+/// For a configured port 0: a port free for both UDP and TCP on `address`. The kernel picks a
+/// UDP port, which TCP may already use (an outgoing probe's source port, say), so a few
+/// candidates are tried. The probe sockets close before the real binds, a window too small to
+/// matter for the tests and tools that use port 0.
+std::uint16_t pickFreePort(const asio::ip::address& address) {
+    asio::io_context io;
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        boost::system::error_code ec;
+        udp::socket u(io);
+        u.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+        if (!ec) {
+            u.bind(udp::endpoint(address, 0), ec);
+        }
+        if (ec) {
+            throw StartupError("cannot bind " + endpointText(address, 0) + " udp (" + ec.message() +
+                               ")");
+        }
+        const std::uint16_t port = u.local_endpoint().port();
+        tcp::acceptor t(io);
+        t.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+        if (!ec) {
+            t.set_option(asio::socket_base::reuse_address(true), ec);
+            t.bind(tcp::endpoint(address, port), ec);
+        }
+        if (!ec) {
+            return port;
+        }
+    }
+    throw StartupError("cannot find a port free for udp and tcp on " + address.to_string());
+}
+
 }  // namespace
 
 /// One thread, one io_context, its own sockets. Everything here runs on the worker's thread
@@ -60,8 +91,8 @@ class DnsServer::Worker {
 public:
     Worker(DnsServer& server, const config::ServerConfig& cfg) : server_(server), cfg_(cfg) {}
 
-    /// Opens this worker's UDP socket and TCP acceptor on `ep`; returns the bound UDP port.
-    std::uint16_t bind(const asio::ip::address& address, std::uint16_t port) {
+    /// Opens this worker's UDP socket and TCP acceptor on `address`:`port`.
+    void bind(const asio::ip::address& address, std::uint16_t port) {
         const std::string where = endpointText(address, port);
         boost::system::error_code ec;
         auto sock = std::make_unique<udp::socket>(io_);
@@ -77,7 +108,6 @@ public:
             throw StartupError("cannot bind " + where + " udp (" + ec.message() + ")");
         }
         sock->non_blocking(true);
-        const std::uint16_t bound = sock->local_endpoint().port();
         udp_.push_back(std::move(sock));
 
         auto acceptor = std::make_unique<tcp::acceptor>(io_);
@@ -88,17 +118,15 @@ public:
         if (!ec) {
             acceptor->set_option(asio::socket_base::reuse_address(true), ec);
             setReusePort(*acceptor);
-            acceptor->bind(tcp::endpoint(address, bound), ec);
+            acceptor->bind(tcp::endpoint(address, port), ec);
         }
         if (!ec) {
             acceptor->listen(asio::socket_base::max_listen_connections, ec);
         }
         if (ec) {
-            throw StartupError("cannot bind " + endpointText(address, bound) + " tcp (" +
-                               ec.message() + ")");
+            throw StartupError("cannot bind " + where + " tcp (" + ec.message() + ")");
         }
         tcp_.push_back(std::move(acceptor));
-        return bound;
     }
 
     void start() {
@@ -362,10 +390,9 @@ DnsServer::DnsServer(const config::ServerConfig& cfg) {
         workers_.push_back(std::make_unique<Worker>(*this, cfg));
     }
     for (const config::Endpoint& ep : cfg.listen) {
-        // The first worker picks the port when the configuration says 0; the rest reuse it.
-        const std::uint16_t port = workers_.front()->bind(ep.address, ep.port);
-        for (unsigned i = 1; i < count; ++i) {
-            workers_[i]->bind(ep.address, port);
+        const std::uint16_t port = ep.port != 0 ? ep.port : pickFreePort(ep.address);
+        for (auto& worker : workers_) {
+            worker->bind(ep.address, port);
         }
         const std::string where = endpointText(ep.address, port);
         log::info("server",

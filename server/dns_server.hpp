@@ -44,7 +44,7 @@ struct ServerStats {
 class DnsServer {
 public:
     /// Binds every `listen` address, UDP and TCP, once per worker. An address with port 0
-    /// gets a free port chosen by the kernel for UDP, reused for TCP and the other workers.
+    /// gets one port free for both UDP and TCP, shared by every worker.
     /// Throws StartupError naming the address when a bind fails. Logs one line per listener.
     explicit DnsServer(const config::ServerConfig& cfg);
     ~DnsServer();

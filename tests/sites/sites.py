@@ -61,7 +61,7 @@ listen stats
     stats enable
     stats uri /stats
     stats refresh 5s
-"""
+{auth}"""
 
 NGINX_CFG = """\
 daemon on;
@@ -138,11 +138,16 @@ class Sites:
     def address(self, site):
         return (self._site_dir(site) / "address").read_text().strip()
 
-    def start(self, sites=None):
+    def start(self, sites=None, stats_auth=None):
+        """Starts `sites` ({name: address}); `stats_auth` ({name: "user:password"}) puts a
+        site's stats page behind basic auth."""
         for site, address in (sites or DEFAULT_SITES).items():
             d = self._site_dir(site)
             d.mkdir(parents=True, exist_ok=True)
             (d / "address").write_text(address + "\n")
+            auth = (stats_auth or {}).get(site)
+            if auth:
+                (d / "stats_auth").write_text(auth + "\n")
             for n in (1, 2):
                 self.start_backend(site, n)
             self.start_haproxy(site)
@@ -172,7 +177,9 @@ class Sites:
         if _pid(run / "haproxy.pid") is not None:
             return
         conf = run / "haproxy.cfg"
-        conf.write_text(HAPROXY_CFG.format(run=run, address=address, frontend=FRONTEND_PORT,
+        auth_file = self._site_dir(site) / "stats_auth"
+        auth = f"    stats auth {auth_file.read_text().strip()}\n" if auth_file.exists() else ""
+        conf.write_text(HAPROXY_CFG.format(run=run, address=address, frontend=FRONTEND_PORT, auth=auth,
                                            stats=STATS_PORT, b1=BACKEND_PORTS[0],
                                            b2=BACKEND_PORTS[1], inter=BACKEND_CHECK_INTER_MS))
         subprocess.run(["haproxy", "-D", "-f", str(conf), "-p", str(run / "haproxy.pid")],
