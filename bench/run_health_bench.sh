@@ -81,5 +81,6 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-timeout 120 "$bin" --addresses 127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9 \
-    --nginx-port "$nginx_port" --haproxy-url "http://127.0.0.10:$stats_port/stats;csv" "$@"
+addresses=127.0.0.2,127.0.0.3,127.0.0.4,127.0.0.5,127.0.0.6,127.0.0.7,127.0.0.8,127.0.0.9
+timeout 120 "$bin" --addresses "$addresses" --nginx-port "$nginx_port" \
+    --haproxy-url "http://127.0.0.10:$stats_port/stats;csv" "$@"
