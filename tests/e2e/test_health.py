@@ -262,3 +262,80 @@ services:
     assert addresses(srv, "good.example.com.") == (dns.rcode.NOERROR, [GAMMA])
     assert addresses(srv, "bad.example.com.")[0] == dns.rcode.SERVFAIL
     assert srv.wait_for_line(r"check down \(.*status 401.*check=gamma2/0:haproxy"), srv.log_text()
+
+
+TLS = "127.0.2.5"
+
+
+@pytest.fixture
+def tls_haproxy(tmp_path):
+    """A real HAProxy terminating TLS with a self-signed certificate on TLS:8443."""
+    import subprocess
+    pem = tmp_path / "site.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", f"/CN={TLS}", "-addext", f"subjectAltName=IP:{TLS}",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    pem.write_text((tmp_path / "cert.pem").read_text() + (tmp_path / "key.pem").read_text())
+    cfg = tmp_path / "tls.cfg"
+    cfg.write_text(f"""\
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend tls
+    bind {TLS}:8443 ssl crt {pem}
+    monitor-uri /healthz
+""")
+    proc = subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert site_tools._wait_port(TLS, 8443), "TLS haproxy did not listen"
+        yield tmp_path / "cert.pem"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_https_verifies_certificates_unless_told_not_to(healthy, start_gslbd, tls_haproxy):
+    extra = "\n".join([
+        site_yaml("verified", TLS, "2001:db8:2::5",
+                  [f'{{type: https, url: "https://{TLS}:8443/healthz"}}']),
+        site_yaml("trusting", TLS, "2001:db8:2::55",
+                  [f'{{type: https, url: "https://{TLS}:8443/healthz", tls_verify: false}}']),
+    ])
+    services = """\
+services:
+  app.example.com.:
+    sites: [alpha, beta]
+  verified.example.com.:
+    sites: [verified]
+    when_all_down: servfail
+  trusting.example.com.:
+    sites: [trusting]
+    when_all_down: servfail
+"""
+    srv = start_gslbd(config=health_config(extra, services))
+    # The self-signed certificate fails verification; without verification the site is up.
+    assert addresses(srv, "verified.example.com.")[0] == dns.rcode.SERVFAIL
+    assert addresses(srv, "trusting.example.com.") == (dns.rcode.NOERROR, [TLS])
+    assert srv.wait_for_line(r"check down .*check=verified/0:https"), srv.log_text()
+
+
+def test_reload_keeps_state_of_unchanged_checks(healthy, start_gslbd):
+    import signal as sig
+    srv = start_gslbd(config=health_config())
+    healthy.stop_haproxy("beta")
+    assert wait_until(lambda: addresses(srv)[1] == [ALPHA],
+                      FALL * INTERVAL + TIMEOUT + SLACK) is not None, srv.log_text()
+    # Reload with only a service TTL changed: beta's checks are the same, so beta stays down
+    # at once instead of counting as up until its next probe.
+    cfg = srv.workdir / "gslbd.yaml"
+    cfg.write_text(cfg.read_text().replace("ttl: 5", "ttl: 7"))
+    mark = srv.line_count()
+    srv.send(sig.SIGHUP)
+    assert srv.wait_for_line(r"config: reload applied", start=mark), srv.log_text()
+    reply = srv.ask("app.example.com.", "A")
+    assert [rd.address for rrset in reply.answer for rd in rrset] == [ALPHA]
+    assert reply.answer[0].ttl == 7
