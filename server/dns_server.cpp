@@ -391,6 +391,7 @@ DnsServer::DnsServer(const config::ServerConfig& cfg) {
     }
     for (const config::Endpoint& ep : cfg.listen) {
         const std::uint16_t port = ep.port != 0 ? ep.port : pickFreePort(ep.address);
+        ports_.push_back(port);
         for (auto& worker : workers_) {
             worker->bind(ep.address, port);
         }

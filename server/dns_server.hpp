@@ -66,6 +66,9 @@ public:
 
     ServerStats stats() const;
 
+    /// The port bound for each `listen` entry, in order (useful when the config said 0).
+    const std::vector<std::uint16_t>& ports() const { return ports_; }
+
 private:
     class Worker;
     friend class Worker;
@@ -76,6 +79,7 @@ private:
     std::shared_ptr<const Snapshot> snapshot_;
     std::atomic<std::uint64_t> generation_{0};
     std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<std::uint16_t> ports_;
     bool running_ = false;
 };
 
