@@ -1002,6 +1002,13 @@ void Loader::loadServices(const Field& field) {
         if (!name) {
             continue;
         }
+        // A wildcard owner would make one service answer for every name below it, which the
+        // zone's own wildcard rules (RFC 4592) already express; keep services to exact names.
+        if (name->rfind("*.", 0) == 0 || name->find(".*.") != std::string::npos) {
+            error(e.key_field, quote(e.key_field.node.Scalar()) +
+                                   " is a wildcard; a service answers for one exact name");
+            continue;
+        }
         const auto [first, inserted] = seen.emplace(*name, &e.key_field);
         if (!inserted) {
             error(e.key_field, "the same name as service " + quote(first->second->node.Scalar()) +

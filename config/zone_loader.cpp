@@ -1,6 +1,7 @@
 #include "config/zone_loader.hpp"
 
 #include <ldns/ldns.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -205,6 +206,12 @@ std::shared_ptr<const ZoneData> loadZone(const std::string& file_as_named,
     if (!fp) {
         diags.error(file_as_named, 0, 0,
                     std::string("cannot open zone file (") + std::strerror(errno) + ")");
+        return nullptr;
+    }
+    // fopen succeeds on a directory, and ldns would then retry the failing read forever.
+    struct stat info {};
+    if (::fstat(::fileno(fp.get()), &info) != 0 || !S_ISREG(info.st_mode)) {
+        diags.error(file_as_named, 0, 0, "cannot read zone file (not a regular file)");
         return nullptr;
     }
     RdfPtr origin_rdf(ldns_dname_new_frm_str(origin.c_str()));

@@ -823,6 +823,25 @@ TEST_F(ConfigLoaderTest, RejectsServiceOutsideZone) {
                               "outside the zone example.com."));
 }
 
+TEST_F(ConfigLoaderTest, RejectsWildcardServiceName) {
+    EXPECT_EQ(load(std::string(MinimalYaml) + R"yaml(  "*.example.com.":
+    sites: [madrid]
+)yaml"),
+              nullptr);
+    EXPECT_EQ(errors(), lines("gslb.yaml:12:3: services.\"*.example.com.\": \"*.example.com.\" is "
+                              "a wildcard; a service answers for one exact name"));
+}
+
+TEST_F(ConfigLoaderTest, RejectsZoneFileThatIsADirectory) {
+    // Regression: a directory opened as the zone file made the ldns reader loop forever.
+    fs::create_directories(dir_ / "zonedir");
+    EXPECT_EQ(load(R"yaml(server: {listen: ["127.0.0.1:0"]}
+zone: {origin: example.com., file: zonedir}
+)yaml"),
+              nullptr);
+    EXPECT_EQ(errors(), lines("zonedir: cannot read zone file (not a regular file)"));
+}
+
 TEST_F(ConfigLoaderTest, RejectsServiceWithStaticAddressRecords) {
     EXPECT_EQ(load(std::string(MinimalYaml) + R"yaml(  WWW.example.com:
     sites: [madrid]
