@@ -72,6 +72,7 @@ lab     IN NS   ns.lab.example.com.
 ns.lab  IN A    127.0.0.99
 {txt_lines("small", 3)}
 {txt_lines("mid", 8)}
+{txt_lines("large", 15)}
 {txt_lines("big", 40)}
 """
 

@@ -89,6 +89,17 @@ def test_answer_fitting_1232_is_whole_over_udp(gslbd):
     assert len(resp.answer[0]) == 8
 
 
+def test_udp_answer_capped_at_1232_even_if_client_allows_more(gslbd):
+    # large.example.com. has 15 TXT records of 100 characters: about 1.75 kB, over 1232 but
+    # well under the client's 4096.
+    size, resp = udp_answer(gslbd, raw_query("large.example.com.", "TXT", payload=4096))
+    assert tc(resp)
+    assert size <= 1232
+    resp = gslbd.query(raw_query("large.example.com.", "TXT", payload=4096), proto="tcp")
+    assert not tc(resp)
+    assert len(resp.answer[0]) == 15
+
+
 def test_udp_answer_respects_client_payload(gslbd):
     size, resp = udp_answer(gslbd, raw_query("mid.example.com.", "TXT", payload=600))
     assert size <= 600
