@@ -137,6 +137,48 @@ def test_check_config_reports_zone_syntax_error_line(tmp_path):
     assert all(col >= 1 for _, col, _ in found)
 
 
+TYPES_YAML = """\
+server:
+  listen: ["127.0.0.1:0"]
+  workers: many
+  tcp_idle_timeout: 1500ms
+zone:
+  origin: example.com.
+  file: example.com.zone
+health:
+  interval: 1m
+  timeout: 500ms
+sites:
+  madrid:
+    addresses: [127.0.1.1]
+  madrid:
+    addresses: [127.0.1.2]
+services:
+  app.example.com.:
+    sites: [madrid]
+    ttl: thirty
+  app.example.com.:
+    sites: [madrid]
+"""
+# line -> accepted columns (the key's or the value's)
+TYPES_EXPECTED = {3: {3, 12}, 14: {3}, 19: {5, 10}, 20: {3}}
+
+
+def test_check_config_reports_wrong_types_and_duplicates(tmp_path):
+    (tmp_path / "example.com.zone").write_text(DEFAULT_ZONE)
+    (tmp_path / "types.yaml").write_text(TYPES_YAML)
+
+    done = run(["--check-config", "types.yaml"], tmp_path)
+
+    assert done.returncode == 1, done.stderr
+    found = {line: col for line, col, _ in diagnostics(done.stderr, r"types\.yaml")}
+    for line, cols in TYPES_EXPECTED.items():
+        assert line in found, f"no error reported at line {line}:\n{done.stderr}"
+        assert found[line] in cols, f"line {line}: column {found[line]}, expected {cols}"
+    # 1500ms, 1m and 500ms are valid durations.
+    assert not {4, 9, 10} & set(found), done.stderr
+
+
 def test_check_config_missing_file(tmp_path):
     done = run(["--check-config", "nothere.yaml"], tmp_path)
     assert done.returncode == 1
