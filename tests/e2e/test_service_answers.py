@@ -1,6 +1,7 @@
 """Answers for service names with every site up (no checks): which addresses, how many, which TTL
 and in which order (contract, "Answers": round-robin and failover)."""
 
+import threading
 from collections import Counter
 
 import dns.flags
@@ -83,6 +84,33 @@ def test_round_robin_each_address_leads_equally_often(gslbd, proto):
     answers = collect(gslbd, "five.example.com.", "A", len(FIVE) * rounds, proto)
     leads = Counter(a[0] for a in answers)
     assert leads == Counter({SITES[s][0]: rounds for s in FIVE}), answers
+
+
+def test_round_robin_shared_by_concurrent_clients(gslbd):
+    # Clients on different source ports land on different workers (SO_REUSEPORT); the rotation
+    # is one for the whole server, so over a whole number of rotations the leads stay equal.
+    clients, per_client = 5, 20
+    answers, errors = [], []
+    lock = threading.Lock()
+
+    def client():
+        try:
+            got = collect(gslbd, "five.example.com.", "A", per_client)
+        except Exception as exc:  # reported below, in the test's thread
+            errors.append(repr(exc))
+            return
+        with lock:
+            answers.extend(got)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not errors, errors
+    assert len(answers) == clients * per_client
+    rounds = clients * per_client // len(FIVE)
+    assert Counter(a[0] for a in answers) == Counter({SITES[s][0]: rounds for s in FIVE})
 
 
 def test_round_robin_capped_each_address_included_equally_often(gslbd):
