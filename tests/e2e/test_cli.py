@@ -6,10 +6,12 @@ import signal
 import subprocess
 import time
 
+import dns.message
 import dns.rcode
 import pytest
 
-from conftest import DEFAULT_ZONE, GSLBD_BIN, SITES, SOURCE_DIR, make_config, rrs, sites_yaml
+from conftest import (DEFAULT_ZONE, GSLBD_BIN, SITES, SOURCE_DIR, frame, make_config, rrs,
+                      sites_yaml, tcp_read_message)
 
 RUN_TIMEOUT = 20
 
@@ -217,6 +219,21 @@ def test_stop_signal_exits_zero(start_gslbd, sig):
     t0 = time.monotonic()
     assert srv.stop(sig) == 0, srv.log_text()
     assert time.monotonic() - t0 < 5.0
+
+
+def test_stop_with_open_tcp_connections_is_prompt(start_gslbd):
+    # With a 30s idle timeout, open connections must not hold the graceful stop back.
+    srv = start_gslbd(config=make_config(tcp_idle_timeout="30s"))
+    socks = [srv.tcp_connect() for _ in range(3)]
+    try:
+        socks[0].sendall(frame(dns.message.make_query("static.example.com.", "A").to_wire()))
+        assert tcp_read_message(socks[0]) is not None
+        t0 = time.monotonic()
+        assert srv.stop() == 0, srv.log_text()
+        assert time.monotonic() - t0 < 5.0
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def poll(fn, timeout=5.0):
