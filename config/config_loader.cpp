@@ -1,5 +1,6 @@
 #include "config/config_loader.hpp"
 
+#include <maxminddb.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -1092,9 +1093,19 @@ void Loader::loadServiceSites(ServiceConfig& service, const Field& field) {
 void Loader::loadClients(const Field& field) {
     const Section s = section(field, ClientsKeys);
     if (const Field* f = s.find("geoip_db")) {
-        // Not opened here: a missing database degrades the distance policy to round-robin, which
-        // the server logs as a warning, rather than stopping the DNS service.
+        // Opened once here to validate it: a database that cannot be read would silently turn
+        // the distance policy into round-robin, so it is refused like any other bad value.
         config_.clients.geoip_db = readPath(*f, false).value_or("");
+        if (!config_.clients.geoip_db.empty()) {
+            MMDB_s db{};
+            const int status = MMDB_open(config_.clients.geoip_db.c_str(), MMDB_MODE_MMAP, &db);
+            if (status != MMDB_SUCCESS) {
+                error(*f, quote(f->node.Scalar()) + " is not a readable MaxMind database (" +
+                              MMDB_strerror(status) + ")");
+            } else {
+                MMDB_close(&db);
+            }
+        }
     }
     if (const Field* f = s.find("networks")) {
         std::vector<int> lines;

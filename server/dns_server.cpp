@@ -200,6 +200,7 @@ private:
                 const std::size_t len =
                     cut ? 0
                         : respond(snap, in_buf_[i].data(), in_msg_[i].msg_len, Transport::Udp,
+                                  clientAddress(&peer_[i], in_msg_[i].msg_hdr.msg_namelen),
                                   out_buf_[out_count].data(), outcome);
                 if (len == 0) {
                     bump(stats_.dropped[0]);
@@ -244,6 +245,9 @@ private:
         const auto proto = static_cast<std::size_t>(t);
         const std::size_t slot = std::min<std::size_t>(outcome.rcode, WorkerStats::RcodeSlots - 1);
         bump(stats_.answers[proto][slot]);
+        if (outcome.service < WorkerStats::MaxCountedServices) {
+            bump(stats_.service_answers[outcome.service]);
+        }
         if (outcome.truncated) {
             bump(stats_.truncated[proto]);
         }
@@ -296,6 +300,11 @@ public:
     TcpConnection(Worker& worker, tcp::socket sock)
         : worker_(worker), sock_(std::move(sock)), idle_(worker.io_) {
         ++worker_.tcp_open_;
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (::getpeername(sock_.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+            peer_ = clientAddress(&ss, len);
+        }
     }
     ~TcpConnection() { --worker_.tcp_open_; }
 
@@ -341,7 +350,7 @@ private:
         Outcome outcome;
         out_.resize(2 + MaxTcpMessage);
         const std::size_t len = respond(worker_.refresh(), in_.data(), in_.size(), Transport::Tcp,
-                                        out_.data() + 2, outcome);
+                                        peer_, out_.data() + 2, outcome);
         if (len == 0) {
             bump(worker_.stats_.dropped[1]);
             worker_.noteRejected();
@@ -363,6 +372,7 @@ private:
     tcp::socket sock_;
     asio::steady_timer idle_;
     std::array<std::uint8_t, 2> length_{};
+    ClientAddress peer_;
     std::vector<std::uint8_t> in_;
     std::vector<std::uint8_t> out_;
 };
@@ -448,6 +458,9 @@ ServerStats DnsServer::stats() const {
             }
             total.dropped[p] += s.dropped[p].load(std::memory_order_relaxed);
             total.truncated[p] += s.truncated[p].load(std::memory_order_relaxed);
+        }
+        for (std::size_t i = 0; i < WorkerStats::MaxCountedServices; ++i) {
+            total.service_answers[i] += s.service_answers[i].load(std::memory_order_relaxed);
         }
     }
     return total;

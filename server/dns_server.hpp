@@ -29,9 +29,15 @@ public:
 /// atomic read-modify-write on the query path); readers sum them across workers.
 struct WorkerStats {
     static constexpr std::size_t RcodeSlots = 17;  // 0..15, and 16 for BADVERS
+    /// Services counted one by one (Config::services index); answers for services past this
+    /// index are not counted per service.
+    static constexpr std::size_t MaxCountedServices = 1024;
     std::array<std::array<std::atomic<std::uint64_t>, RcodeSlots>, 2> answers{};
     std::array<std::atomic<std::uint64_t>, 2> dropped{};
     std::array<std::atomic<std::uint64_t>, 2> truncated{};
+    /// Answers to a service name, any rcode and protocol, by the index of the service in the
+    /// snapshot the worker answered from.
+    std::array<std::atomic<std::uint64_t>, MaxCountedServices> service_answers{};
 };
 
 /// Totals over every worker, for the dashboard and metrics.
@@ -39,6 +45,7 @@ struct ServerStats {
     std::array<std::array<std::uint64_t, WorkerStats::RcodeSlots>, 2> answers{};
     std::array<std::uint64_t, 2> dropped{};
     std::array<std::uint64_t, 2> truncated{};
+    std::array<std::uint64_t, WorkerStats::MaxCountedServices> service_answers{};
 };
 
 class DnsServer {
@@ -64,6 +71,8 @@ public:
     /// Stops and joins the workers; queries in flight are dropped. Idempotent.
     void stop();
 
+    /// Sums every worker's counters (relaxed loads; each counter is exact, the set of them
+    /// is not one instant). Any thread.
     ServerStats stats() const;
 
     /// The port bound for each `listen` entry, in order (useful when the config said 0).

@@ -18,6 +18,7 @@
 #include "config/zone_loader.hpp"
 #include "healthcheck/health_monitor.hpp"
 #include "server/answer_table.hpp"
+#include "server/client_locator.hpp"
 #include "server/dns_server.hpp"
 #include "server/snapshot.hpp"
 
@@ -152,6 +153,7 @@ public:
           signals_(io, SIGHUP, SIGTERM, SIGINT),
           cfg_(std::move(cfg)),
           table_(std::make_shared<const AnswerTable>(*cfg_)),
+          locator_(std::make_shared<const gslb::server::ClientLocator>(cfg_->clients)),
           server_(cfg_->server),
           health_(io, [this](const std::vector<bool>& up) { onSitesChanged(up); }) {
         logZone(*cfg_, *table_);
@@ -161,7 +163,7 @@ public:
     /// until SIGTERM or SIGINT.
     void run() {
         runFirstRound();
-        server_.start(gslb::server::makeSnapshot(cfg_, table_, health_.siteUp()));
+        server_.start(gslb::server::makeSnapshot(cfg_, table_, locator_, health_.siteUp()));
         logSites("server: answering");
         waitSignal();
         io_.run();
@@ -223,16 +225,19 @@ private:
                                "listen addresses and workers changed; a restart applies them");
         }
         std::shared_ptr<const AnswerTable> table;
+        std::shared_ptr<const gslb::server::ClientLocator> locator;
         try {
             table = std::make_shared<const AnswerTable>(*next);
+            locator = std::make_shared<const gslb::server::ClientLocator>(next->clients);
         } catch (const std::exception& e) {
             gslb::log::warning("config", std::string("reload rejected (") + e.what() + ")");
             return;
         }
         cfg_ = std::move(next);
         table_ = std::move(table);
+        locator_ = std::move(locator);
         health_.reconfigure(cfg_);
-        server_.publish(gslb::server::makeSnapshot(cfg_, table_, health_.siteUp()));
+        server_.publish(gslb::server::makeSnapshot(cfg_, table_, locator_, health_.siteUp()));
         logZone(*cfg_, *table_);
         gslb::log::info("config", "reload applied path=" + cfg_->path);
     }
@@ -255,7 +260,7 @@ private:
         if (up.size() != cfg_->sites.size()) {
             return;  // a report for a configuration being replaced; reload publishes anew
         }
-        server_.publish(gslb::server::makeSnapshot(cfg_, table_, up));
+        server_.publish(gslb::server::makeSnapshot(cfg_, table_, locator_, up));
         if (gslb::log::enabled(gslb::log::Level::Debug)) {
             logSites("server: snapshot published");
         }
@@ -268,8 +273,8 @@ private:
             line += " " + cfg_->sites[i].name + "=" + (snap->site_up[i] ? "up" : "down");
         }
         const auto colon = prefix.find(':');
-        const auto level = prefix == "server: answering" ? gslb::log::Level::Info
-                                                         : gslb::log::Level::Debug;
+        const auto level =
+            prefix == "server: answering" ? gslb::log::Level::Info : gslb::log::Level::Debug;
         gslb::log::write(level, prefix.substr(0, colon), prefix.substr(colon + 2) + line);
     }
 
@@ -278,6 +283,7 @@ private:
     asio::signal_set signals_;
     std::shared_ptr<const Config> cfg_;
     std::shared_ptr<const AnswerTable> table_;
+    std::shared_ptr<const gslb::server::ClientLocator> locator_;
     gslb::server::DnsServer server_;
     gslb::health::HealthMonitor health_;
 };

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "server/client_locator.hpp"
 #include "server/query.hpp"
 #include "server/snapshot.hpp"
 
@@ -21,17 +22,25 @@ struct Outcome {
     /// The full rcode (BADVERS is 16); meaningless when nothing is sent.
     std::uint16_t rcode = 0;
     bool truncated = false;
+    /// The Config::services index when the question named a service (directly or through a
+    /// CNAME), else NoIndex.
+    std::uint32_t service = NoIndex;
 };
 
-/// Answers the query `in[0..size)` into `out`, whose capacity must be at least MaxTcpMessage
-/// for TCP and at least dns::MaxUdpPayload for UDP. Returns the response length, 0 when the
-/// message gets no answer at all (shorter than a header, or itself a response). Thread-safe:
-/// any number of workers may call it on one Snapshot at once.
+/// Answers the query `in[0..size)` from `source` into `out`, whose capacity must be at least
+/// MaxTcpMessage for TCP and at least 4096 bytes for UDP. Returns the response length, 0 when
+/// the message gets no answer at all (shorter than a header, or itself a response).
+/// Thread-safe: any number of workers may call it on one Snapshot at once.
 std::size_t respond(const Snapshot& snap,
                     const std::uint8_t* in,
                     std::size_t size,
                     Transport transport,
+                    const ClientAddress& source,
                     std::uint8_t* out,
                     Outcome& outcome);
+
+/// The source address of a datagram or connection as a ClientAddress (family 0 if neither
+/// IPv4 nor IPv6).
+ClientAddress clientAddress(const void* sockaddr, std::size_t length);
 
 }  // namespace gslb::server

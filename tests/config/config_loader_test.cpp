@@ -203,7 +203,7 @@ services:
     policy: distance
     ttl: 2147483647
 clients:
-  geoip_db: /var/lib/GeoLite2-City.mmdb
+  geoip_db: )yaml" GSLBD_TEST_DATA R"yaml(/geoip/test-city.mmdb
   networks:
     - {prefix: 198.51.100.0/24, location: {lat: 40.4, lon: -3.7}}
     - {prefix: "2001:db8:c::/48", location: {lat: -33.9, lon: 151.2}}
@@ -290,7 +290,7 @@ dashboard:
     EXPECT_EQ(cfg->services[1].ttl, 2147483647u);
 
     // Clients and dashboard: absolute paths kept, relative ones resolved.
-    EXPECT_EQ(cfg->clients.geoip_db, "/var/lib/GeoLite2-City.mmdb");
+    EXPECT_EQ(cfg->clients.geoip_db, GSLBD_TEST_DATA "/geoip/test-city.mmdb");
     ASSERT_EQ(cfg->clients.networks.size(), 2u);
     EXPECT_EQ(cfg->clients.networks[0].prefix, ip::make_address("198.51.100.0"));
     EXPECT_EQ(cfg->clients.networks[0].length, 24u);

@@ -30,7 +30,7 @@ protected:
         server_cfg.workers = 2;
         table_ = std::make_shared<const AnswerTable>(*cfg_);
         server_ = std::make_unique<DnsServer>(server_cfg);
-        server_->start(makeSnapshot(cfg_, table_, {true, true, true}));
+        server_->start(makeSnapshot(cfg_, table_, nullptr, {true, true, true}));
     }
 
     ResolverPtr resolver(bool tcp) {
@@ -78,9 +78,9 @@ TEST_F(DnsServerTest, AnswersOverUdpAndTcp) {
 
 TEST_F(DnsServerTest, PublishedSnapshotIsUsedByTheNextQuery) {
     auto r = resolver(false);
-    server_->publish(makeSnapshot(cfg_, table_, {false, true, true}));
+    server_->publish(makeSnapshot(cfg_, table_, nullptr, {false, true, true}));
     EXPECT_EQ(appAddresses(r.get()), (std::vector<std::string>{"192.0.2.20", "192.0.2.21"}));
-    server_->publish(makeSnapshot(cfg_, table_, {true, false, true}));
+    server_->publish(makeSnapshot(cfg_, table_, nullptr, {true, false, true}));
     EXPECT_EQ(appAddresses(r.get()), (std::vector<std::string>{"192.0.2.10"}));
 }
 
@@ -91,7 +91,7 @@ TEST_F(DnsServerTest, QueriesKeepBeingAnsweredWhileSnapshotsChange) {
     std::thread flapper([&] {
         bool up = false;
         while (!done.load()) {
-            server_->publish(makeSnapshot(cfg_, table_, {up, true, true}));
+            server_->publish(makeSnapshot(cfg_, table_, nullptr, {up, true, true}));
             up = !up;
         }
     });

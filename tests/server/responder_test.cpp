@@ -1,6 +1,8 @@
 #include "server/responder.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 
 #include <map>
 #include <vector>
@@ -23,13 +25,14 @@ protected:
         setUp({true, true, true});
     }
 
-    void setUp(std::vector<bool> up) { snap_ = makeSnapshot(cfg_, table_, std::move(up)); }
+    void setUp(std::vector<bool> up) { snap_ = makeSnapshot(cfg_, table_, nullptr, std::move(up)); }
 
     testing::PktPtr ask(const std::vector<std::uint8_t>& query,
                         Transport t = Transport::Udp,
                         Outcome* outcome = nullptr) {
         Outcome o;
-        const std::size_t len = respond(*snap_, query.data(), query.size(), t, out_.data(), o);
+        const std::size_t len =
+            respond(*snap_, query.data(), query.size(), t, source_, out_.data(), o);
         if (outcome != nullptr) {
             *outcome = o;
         }
@@ -46,6 +49,7 @@ protected:
     std::shared_ptr<const Snapshot> snap_;
     std::vector<std::uint8_t> out_ = std::vector<std::uint8_t>(MaxTcpMessage);
     std::size_t last_size_ = 0;
+    ClientAddress source_;
 };
 
 constexpr const char* RoundRobin = R"(
@@ -295,6 +299,109 @@ TEST_F(ResponderTest, GarbageGetsNoAnswerOrFormErr) {
     Outcome o;
     ask(junk, Transport::Udp, &o);
     EXPECT_EQ(o.rcode, dns::RcodeFormErr);
+}
+
+}  // namespace
+}  // namespace gslb::server
+
+namespace gslb::server {
+namespace {
+
+/// Distance answers: madrid (Europe), boston (America), tokyo (Asia); clients placed by
+/// clients.networks.
+class DistanceTest : public ResponderTest {
+protected:
+    void SetUp() override {
+        cfg_ = testing::loadInline(R"(
+server: {listen: ["127.0.0.1:0"], workers: 1, identity: test-id}
+zone: {origin: example.com., file: example.com.zone}
+sites:
+  madrid: {addresses: [192.0.2.10], location: {lat: 40.42, lon: -3.70}}
+  boston: {addresses: [192.0.2.20], location: {lat: 42.36, lon: -71.06}}
+  tokyo:  {addresses: [192.0.2.30], location: {lat: 35.68, lon: 139.69}}
+services:
+  near.example.com: {sites: [madrid, boston, tokyo], policy: distance}
+  rr.example.com: {sites: [madrid, boston, tokyo]}
+clients:
+  networks:
+    - {prefix: 198.51.100.0/24, location: {lat: 48.86, lon: 2.35}}
+    - {prefix: 203.0.113.0/24, location: {lat: 37.77, lon: -122.42}}
+)",
+                                   testing::ExampleZone);
+        ASSERT_NE(cfg_, nullptr);
+        table_ = std::make_shared<const AnswerTable>(*cfg_);
+        locator_ = std::make_shared<const ClientLocator>(cfg_->clients);
+        setUp({true, true, true});
+    }
+    void setUp(std::vector<bool> up) {
+        snap_ = makeSnapshot(cfg_, table_, locator_, std::move(up));
+    }
+
+    /// Asks with ECS for `subnet`/`prefix` (IPv4); returns the answer's addresses in order
+    /// and the ECS scope returned.
+    std::pair<std::vector<std::string>, int> askFrom(const std::string& name,
+                                                     std::array<std::uint8_t, 3> subnet,
+                                                     std::uint8_t prefix = 24) {
+        std::vector<std::uint8_t> q = makeQuery(name, LDNS_RR_TYPE_A, 0);
+        q[11] = 1;
+        const std::vector<std::uint8_t> opt = {0, 0,      41, 0x04,      0xD0,      0,        0, 0,
+                                               0, 0,      11, 0,         8,         0,        7, 0,
+                                               1, prefix, 0,  subnet[0], subnet[1], subnet[2]};
+        q.insert(q.end(), opt.begin(), opt.end());
+        auto pkt = ask(q);
+        std::vector<std::string> out;
+        for (const std::string& rr : rrStrings(ldns_pkt_answer(pkt.get()))) {
+            out.push_back(rr.substr(rr.rfind('\t') + 1));
+        }
+        int scope = -1;
+        // The ECS option is the last 11 bytes of the OPT RDATA: scope is its 8th byte.
+        if (last_size_ >= 8) {
+            scope = out_[last_size_ - 4];
+        }
+        return {out, scope};
+    }
+
+    std::shared_ptr<const ClientLocator> locator_;
+};
+
+TEST_F(DistanceTest, ClientSubnetsInTwoNetworksGetTwoOrders) {
+    const auto paris = askFrom("near.example.com.", {198, 51, 100});
+    EXPECT_EQ(paris.first, (std::vector<std::string>{"192.0.2.10", "192.0.2.20", "192.0.2.30"}));
+    EXPECT_EQ(paris.second, 24);
+    const auto sf = askFrom("near.example.com.", {203, 0, 113});
+    EXPECT_EQ(sf.first, (std::vector<std::string>{"192.0.2.20", "192.0.2.30", "192.0.2.10"}));
+    EXPECT_EQ(sf.second, 24);
+}
+
+TEST_F(DistanceTest, SourceAddressDecidesWithoutClientSubnet) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(0xCB007105);  // 203.0.113.5
+    source_ = clientAddress(&sin, sizeof sin);
+    const auto an = rrStrings(ldns_pkt_answer(ask("near.example.com.", LDNS_RR_TYPE_A).get()));
+    ASSERT_EQ(an.size(), 3u);
+    EXPECT_NE(an[0].find("192.0.2.20"), std::string::npos);
+}
+
+TEST_F(DistanceTest, FailedNearestSiteIsSkipped) {
+    setUp({false, true, true});
+    const auto paris = askFrom("near.example.com.", {198, 51, 100});
+    EXPECT_EQ(paris.first, (std::vector<std::string>{"192.0.2.20", "192.0.2.30"}));
+}
+
+TEST_F(DistanceTest, UnknownClientGetsRoundRobinWithItsOwnPrefixAsScope) {
+    std::map<std::string, int> leads;
+    for (int i = 0; i < 3; ++i) {
+        const auto r = askFrom("near.example.com.", {192, 0, 2});
+        ASSERT_EQ(r.first.size(), 3u);
+        ++leads[r.first[0]];
+        EXPECT_EQ(r.second, 24);
+    }
+    EXPECT_EQ(leads.size(), 3u);
+}
+
+TEST_F(DistanceTest, ScopeIsZeroWhenTheAnswerDoesNotDependOnTheClient) {
+    EXPECT_EQ(askFrom("rr.example.com.", {198, 51, 100}).second, 0);
 }
 
 }  // namespace
