@@ -33,13 +33,23 @@ struct Location {
 
 struct ServerConfig {
     std::vector<Endpoint> listen;
-    /// Worker threads answering DNS; 0 in the file means one per core, resolved by the loader.
-    unsigned workers = 1;
+    /// Worker threads answering DNS; 0 (the default) means one per core, resolved by the loader.
+    unsigned workers = 0;
     /// NSID payload and CHAOS TXT answer; empty means the host name.
     std::string identity;
     Duration tcp_idle_timeout{10'000};
     /// Open TCP connections allowed per worker; past it new connections are closed at once.
     unsigned tcp_max_connections = 256;
+    /// Open TCP connections one client address may hold per worker.
+    unsigned tcp_max_connections_per_client = 16;
+    /// Response rate limiting for UDP (in the style of BIND and Knot RRL): answers per second
+    /// per client prefix; 0 turns it off (the default). Past the rate, every `slip`-th
+    /// answer is sent truncated (TC=1, so a real client retries over TCP) and the rest are
+    /// dropped; slip 0 drops them all.
+    unsigned rate_limit = 0;
+    unsigned rate_limit_slip = 2;
+    unsigned rate_limit_ipv4_prefix = 24;
+    unsigned rate_limit_ipv6_prefix = 56;
 };
 
 struct ZoneConfig {

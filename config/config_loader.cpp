@@ -48,8 +48,15 @@ constexpr std::size_t MaxSiteName = 63;
 
 constexpr std::string_view TopKeys[] = {"server",   "zone",    "health",   "sites",
                                         "services", "clients", "dashboard"};
-constexpr std::string_view ServerKeys[] = {"listen", "workers", "identity", "tcp_idle_timeout",
-                                           "tcp_max_connections"};
+constexpr std::string_view ServerKeys[] = {"listen",
+                                           "workers",
+                                           "identity",
+                                           "tcp_idle_timeout",
+                                           "tcp_max_connections",
+                                           "tcp_max_connections_per_client",
+                                           "rate_limit"};
+constexpr std::string_view RateLimitKeys[] = {"responses_per_second", "slip", "ipv4_prefix",
+                                              "ipv6_prefix"};
 constexpr std::string_view ZoneKeys[] = {"origin", "file"};
 constexpr std::string_view HealthKeys[] = {"interval", "timeout", "rise", "fall"};
 constexpr std::string_view SiteKeys[] = {"location", "addresses", "checks"};
@@ -265,6 +272,7 @@ private:
 
     // Sections, in file order.
     void loadServer(const Field& field);
+    void loadRateLimit(const Field& field);
     void loadListen(const Field& field);
     void loadZoneSection(const Field& field);
     void loadHealth(const Field& field);
@@ -696,6 +704,31 @@ void Loader::loadServer(const Field& field) {
     if (const Field* f = s.find("tcp_max_connections")) {
         config_.server.tcp_max_connections =
             static_cast<unsigned>(readUnsigned(*f, 1, MaxCount).value_or(0));
+    }
+    if (const Field* f = s.find("tcp_max_connections_per_client")) {
+        config_.server.tcp_max_connections_per_client =
+            static_cast<unsigned>(readUnsigned(*f, 1, MaxCount).value_or(0));
+    }
+    if (const Field* f = s.find("rate_limit")) {
+        loadRateLimit(*f);
+    }
+}
+
+void Loader::loadRateLimit(const Field& field) {
+    const Section s = section(field, RateLimitKeys);
+    ServerConfig& server = config_.server;
+    if (const Field* f = s.find("responses_per_second")) {
+        server.rate_limit = static_cast<unsigned>(readUnsigned(*f, 0, 1000000).value_or(0));
+    }
+    if (const Field* f = s.find("slip")) {
+        server.rate_limit_slip = static_cast<unsigned>(readUnsigned(*f, 0, 10).value_or(2));
+    }
+    if (const Field* f = s.find("ipv4_prefix")) {
+        server.rate_limit_ipv4_prefix = static_cast<unsigned>(readUnsigned(*f, 1, 32).value_or(24));
+    }
+    if (const Field* f = s.find("ipv6_prefix")) {
+        server.rate_limit_ipv6_prefix =
+            static_cast<unsigned>(readUnsigned(*f, 1, 128).value_or(56));
     }
 }
 

@@ -13,10 +13,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <string>
 #include <thread>
 
 #include "config/log.hpp"
+#include "server/rate_limiter.hpp"
 
 namespace gslb::server {
 
@@ -89,7 +91,8 @@ std::uint16_t pickFreePort(const asio::ip::address& address) {
 /// except construction (control thread, before start) and stop().
 class DnsServer::Worker {
 public:
-    Worker(DnsServer& server, const config::ServerConfig& cfg) : server_(server), cfg_(cfg) {}
+    Worker(DnsServer& server, const config::ServerConfig& cfg)
+        : server_(server), cfg_(cfg), limiter_(cfg) {}
 
     /// Opens this worker's UDP socket and TCP acceptor on `address`:`port`.
     void bind(const asio::ip::address& address, std::uint16_t port) {
@@ -193,6 +196,7 @@ private:
 
             // 2. Answer each from one snapshot.
             const Snapshot& snap = refresh();
+            const std::uint64_t now_ms = limiter_.enabled() ? monotonicMs() : 0;
             std::size_t out_count = 0;
             for (int i = 0; i < got; ++i) {
                 Outcome outcome;
@@ -208,7 +212,15 @@ private:
                     continue;
                 }
                 count(Transport::Udp, outcome);
-                out_iov_[out_count] = {out_buf_[out_count].data(), len};
+                std::size_t send_len = len;
+                if (limiter_.enabled()) {
+                    send_len = rateLimit(peer_[i], in_msg_[i].msg_hdr.msg_namelen,
+                                         out_buf_[out_count].data(), len, now_ms);
+                    if (send_len == 0) {
+                        continue;
+                    }
+                }
+                out_iov_[out_count] = {out_buf_[out_count].data(), send_len};
                 out_msg_[out_count] = {};
                 out_msg_[out_count].msg_hdr.msg_name = &peer_[i];
                 out_msg_[out_count].msg_hdr.msg_namelen = in_msg_[i].msg_hdr.msg_namelen;
@@ -238,6 +250,31 @@ private:
         }
     }
 
+    /// Applies response rate limiting to an answer; returns the length to send (0: drop).
+    std::size_t rateLimit(const sockaddr_storage& peer,
+                          socklen_t peer_len,
+                          std::uint8_t* answer,
+                          std::size_t len,
+                          std::uint64_t now_ms) {
+        switch (limiter_.check(clientAddress(&peer, peer_len), now_ms)) {
+            case RateLimiter::Verdict::Send:
+                return len;
+            case RateLimiter::Verdict::Slip:
+                bump(stats_.rate_limited_slipped);
+                return truncateToQuestion(answer, len);
+            case RateLimiter::Verdict::Drop:
+                bump(stats_.rate_limited_dropped);
+                return 0;
+        }
+        return 0;
+    }
+
+    static std::uint64_t monotonicMs() {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now().time_since_epoch())
+                                              .count());
+    }
+
     void count(Transport t, const Outcome& outcome) {
         if (outcome.rcode == dns::RcodeFormErr) {
             noteRejected();
@@ -254,6 +291,32 @@ private:
     }
 
     void doAccept(tcp::acceptor& acceptor);
+
+    using ClientKey = std::array<std::uint8_t, 17>;
+    static ClientKey clientKey(const ClientAddress& a) {
+        ClientKey k{};
+        k[0] = a.family;
+        std::copy(a.bytes.begin(), a.bytes.end(), k.begin() + 1);
+        return k;
+    }
+
+    /// Whether the peer of `sock` may open one more connection on this worker.
+    bool admitClient(tcp::socket& sock) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (::getpeername(sock.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+            return false;
+        }
+        const auto it = tcp_per_client_.find(clientKey(clientAddress(&ss, len)));
+        return it == tcp_per_client_.end() || it->second < cfg_.tcp_max_connections_per_client;
+    }
+
+    void releaseClient(const ClientAddress& a) {
+        const auto it = tcp_per_client_.find(clientKey(a));
+        if (it != tcp_per_client_.end() && --it->second == 0) {
+            tcp_per_client_.erase(it);
+        }
+    }
 
     /// Counts a malformed or dropped message and logs at most one warning per interval, so
     /// a flood of garbage cannot flood the log. Only malformed input reaches this.
@@ -273,6 +336,9 @@ private:
     const config::ServerConfig cfg_;
     WorkerStats stats_;
     unsigned tcp_open_ = 0;
+    /// Open connections per client address; touched per connection, never per query.
+    std::map<ClientKey, unsigned> tcp_per_client_;
+    RateLimiter limiter_;
     // Declared before the sockets so that they are destroyed first, and after the counters
     // that connection destructors still touch when the io_context drops their handlers.
     asio::io_context io_{1};
@@ -305,8 +371,12 @@ public:
         if (::getpeername(sock_.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
             peer_ = clientAddress(&ss, len);
         }
+        ++worker_.tcp_per_client_[clientKey(peer_)];
     }
-    ~TcpConnection() { --worker_.tcp_open_; }
+    ~TcpConnection() {
+        --worker_.tcp_open_;
+        worker_.releaseClient(peer_);
+    }
 
     void start() { doReadLength(); }
 
@@ -360,6 +430,8 @@ private:
         worker_.count(Transport::Tcp, outcome);
         out_[0] = static_cast<std::uint8_t>(len >> 8);
         out_[1] = static_cast<std::uint8_t>(len & 0xFF);
+        // The same timer bounds the write: a client that stops reading cannot hold the slot.
+        armIdle();
         asio::async_write(sock_, asio::buffer(out_.data(), len + 2),
                           [self = shared_from_this()](boost::system::error_code ec2, std::size_t) {
                               if (!ec2) {
@@ -383,7 +455,7 @@ void DnsServer::Worker::doAccept(tcp::acceptor& acceptor) {
             return;
         }
         if (!ec) {
-            if (tcp_open_ >= cfg_.tcp_max_connections) {
+            if (tcp_open_ >= cfg_.tcp_max_connections || !admitClient(sock)) {
                 // Over the cap: close at once rather than queue (RFC 7766 section 6.2.2).
                 sock.close(ec);
             } else {
@@ -459,6 +531,8 @@ ServerStats DnsServer::stats() const {
             total.dropped[p] += s.dropped[p].load(std::memory_order_relaxed);
             total.truncated[p] += s.truncated[p].load(std::memory_order_relaxed);
         }
+        total.rate_limited_dropped += s.rate_limited_dropped.load(std::memory_order_relaxed);
+        total.rate_limited_slipped += s.rate_limited_slipped.load(std::memory_order_relaxed);
         for (std::size_t i = 0; i < WorkerStats::MaxCountedServices; ++i) {
             total.service_answers[i] += s.service_answers[i].load(std::memory_order_relaxed);
         }

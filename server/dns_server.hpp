@@ -35,6 +35,9 @@ struct WorkerStats {
     std::array<std::array<std::atomic<std::uint64_t>, RcodeSlots>, 2> answers{};
     std::array<std::atomic<std::uint64_t>, 2> dropped{};
     std::array<std::atomic<std::uint64_t>, 2> truncated{};
+    /// UDP answers withheld by response rate limiting, and those sent truncated instead.
+    std::atomic<std::uint64_t> rate_limited_dropped{0};
+    std::atomic<std::uint64_t> rate_limited_slipped{0};
     /// Answers to a service name, any rcode and protocol, by the index of the service in the
     /// snapshot the worker answered from.
     std::array<std::atomic<std::uint64_t>, MaxCountedServices> service_answers{};
@@ -45,6 +48,8 @@ struct ServerStats {
     std::array<std::array<std::uint64_t, WorkerStats::RcodeSlots>, 2> answers{};
     std::array<std::uint64_t, 2> dropped{};
     std::array<std::uint64_t, 2> truncated{};
+    std::uint64_t rate_limited_dropped = 0;
+    std::uint64_t rate_limited_slipped = 0;
     std::array<std::uint64_t, WorkerStats::MaxCountedServices> service_answers{};
 };
 

@@ -391,6 +391,26 @@ std::size_t respond(const Snapshot& snap,
     return b.fromTable(*r, outcome);
 }
 
+std::size_t truncateToQuestion(std::uint8_t* message, std::size_t size) {
+    if (size < dns::HeaderSize || message[4] != 0 || message[5] != 1) {
+        return 0;
+    }
+    std::size_t pos = dns::HeaderSize;
+    while (pos < size && message[pos] != 0) {
+        if (message[pos] > 63) {
+            return 0;
+        }
+        pos += message[pos] + 1u;
+    }
+    pos += 1 + 4;
+    if (pos > size) {
+        return 0;
+    }
+    message[2] |= FlagTc >> 8;
+    std::memset(message + 6, 0, 6);
+    return pos;
+}
+
 ClientAddress clientAddress(const void* sockaddr, std::size_t length) {
     ClientAddress out;
     const auto* sa = static_cast<const ::sockaddr*>(sockaddr);

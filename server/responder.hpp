@@ -39,6 +39,11 @@ std::size_t respond(const Snapshot& snap,
                     std::uint8_t* out,
                     Outcome& outcome);
 
+/// Cuts a response built by respond() down to its header and question and sets TC, for the
+/// slipped answers of rate limiting. Returns the new length, 0 if the message is not a response
+/// with one readable question.
+std::size_t truncateToQuestion(std::uint8_t* message, std::size_t size);
+
 /// The source address of a datagram or connection as a ClientAddress (family 0 if neither
 /// IPv4 nor IPv6).
 ClientAddress clientAddress(const void* sockaddr, std::size_t length);

@@ -108,9 +108,12 @@ TEST_F(ConfigLoaderTest, LoadsMinimalConfigWithDefaults) {
     ASSERT_EQ(cfg->server.listen.size(), 1u);
     EXPECT_EQ(cfg->server.listen[0].address, ip::make_address("127.0.0.1"));
     EXPECT_EQ(cfg->server.listen[0].port, 0);
-    EXPECT_EQ(cfg->server.workers, 1u);
+    // Left out, workers means one per core, as `workers: 0` does.
+    EXPECT_EQ(cfg->server.workers, std::max(1u, std::thread::hardware_concurrency()));
     EXPECT_EQ(cfg->server.tcp_idle_timeout, Duration{10'000});
     EXPECT_EQ(cfg->server.tcp_max_connections, 256u);
+    EXPECT_EQ(cfg->server.tcp_max_connections_per_client, 16u);
+    EXPECT_EQ(cfg->server.rate_limit, 0u);
     EXPECT_EQ(cfg->zone.origin, "example.com.");
     EXPECT_EQ(cfg->zone.file, "example.com.zone");
     EXPECT_EQ(cfg->zone.resolved_file, (dir_ / "example.com.zone").string());
@@ -930,7 +933,8 @@ services:
               lines("gslb.yaml:2:12: server.listen[0]: \"127.0.0.1\" has no port (use "
                     "192.0.2.1:53 or [2001:db8::1]:53)",
                     "gslb.yaml:3:3: server.worker: unknown key (allowed in server: listen, "
-                    "workers, identity, tcp_idle_timeout, tcp_max_connections)",
+                    "workers, identity, tcp_idle_timeout, tcp_max_connections, "
+                    "tcp_max_connections_per_client, rate_limit)",
                     "gslb.yaml:12:65: sites.madrid.checks[0].timeout: \"2x\" is not a duration "
                     "(use 500ms, 2s, 1m)",
                     "gslb.yaml:14:3: services.\"www.example.com.\": www.example.com. also has a "
@@ -962,6 +966,34 @@ TEST_F(ConfigLoaderTest, ReportsMissingZoneFileUnderItsWrittenName) {
     const Lines found = errors();
     ASSERT_EQ(found.size(), 1u);
     EXPECT_EQ(found[0].rfind("zones/none.zone: ", 0), 0u) << found[0];
+}
+
+}  // namespace
+}  // namespace gslb::config
+
+namespace gslb::config {
+namespace {
+
+TEST(ConfigLoaderRateLimitTest, ReadsRateLimitAndTcpCaps) {
+    char pattern[] = "/tmp/gslbd-config-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    const fs::path dir(pattern);
+    std::ofstream(dir / "example.com.zone") << ZoneText;
+    std::ofstream(dir / "gslb.yaml") << R"yaml(server:
+  listen: ["127.0.0.1:0"]
+  tcp_max_connections_per_client: 4
+  rate_limit: {responses_per_second: 50, slip: 3, ipv4_prefix: 32, ipv6_prefix: 64}
+zone: {origin: example.com., file: example.com.zone}
+)yaml";
+    Diagnostics diags;
+    const auto cfg = loadConfig((dir / "gslb.yaml").string(), diags);
+    fs::remove_all(dir);
+    ASSERT_NE(cfg, nullptr);
+    EXPECT_EQ(cfg->server.tcp_max_connections_per_client, 4u);
+    EXPECT_EQ(cfg->server.rate_limit, 50u);
+    EXPECT_EQ(cfg->server.rate_limit_slip, 3u);
+    EXPECT_EQ(cfg->server.rate_limit_ipv4_prefix, 32u);
+    EXPECT_EQ(cfg->server.rate_limit_ipv6_prefix, 64u);
 }
 
 }  // namespace
