@@ -1,6 +1,8 @@
-"""Answers for service names with every site up (no checks): which addresses, how many, which TTL
-and in which order (contract, "Answers": round-robin and failover)."""
+"""Answers for service names: which addresses, how many, which TTL and in which order (contract,
+"Answers": round-robin and failover). Most sites have no checks, so they are up; the last tests
+give some sites a tcp check against a closed loopback port, so those are down from the start."""
 
+import socket
 import threading
 from collections import Counter
 
@@ -9,7 +11,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import FIVE, SITES, V4ONLY, rrs
+from conftest import FIVE, SITES, V4ONLY, make_config, rrs
 
 SOA = ("example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. "
        "2026120401 3600 900 1209600 300")
@@ -168,11 +170,89 @@ def test_service_name_case_is_kept(gslbd):
     assert len(addresses(resp, "A")) == 5
 
 
-@pytest.mark.skip(reason="needs health checks: every site is up without them")
-def test_when_all_down_serve_all():
-    pass
+def closed_port():
+    """A loopback TCP port with nothing listening on it (connections are refused at once)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-@pytest.mark.skip(reason="needs health checks: every site is up without them")
-def test_when_all_down_servfail():
-    pass
+def down_config():
+    """Sites dead1/dead2 fail their tcp check from the first round on; madrid has no checks."""
+    check = f'{{type: tcp, address: "127.0.0.1:{closed_port()}"}}'
+    sites = f"""\
+sites:
+  madrid:
+    addresses: [127.0.1.1, "2001:db8:1::1"]
+  dead1:
+    addresses: [127.0.3.1, "2001:db8:3::1"]
+    checks: [{check}]
+  dead2:
+    addresses: [127.0.3.2, "2001:db8:3::2"]
+    checks: [{check}]
+"""
+    services = """\
+services:
+  alldown-serve.example.com.:
+    sites: [dead1, dead2]
+    policy: round-robin
+    ttl: 30
+    when_all_down: serve-all
+  alldown-fail.example.com.:
+    sites: [dead1, dead2]
+    policy: round-robin
+    ttl: 30
+    when_all_down: servfail
+  alldown-failover.example.com.:
+    sites: [dead2, dead1]
+    policy: failover
+    ttl: 30
+    when_all_down: serve-all
+  partial.example.com.:
+    sites: [dead1, madrid, dead2]
+    policy: round-robin
+    ttl: 30
+  partial-failover.example.com.:
+    sites: [dead1, madrid]
+    policy: failover
+    ttl: 30
+    when_all_down: servfail
+"""
+    return make_config(sites=sites, services=services)
+
+
+@pytest.fixture
+def down_server(start_gslbd):
+    # The first round of checks runs before the first answer, so no waiting is needed.
+    return start_gslbd(config=down_config())
+
+
+def test_down_site_is_left_out(down_server):
+    resp = down_server.ask("partial.example.com.", "A")
+    assert rrs(resp.answer) == ["partial.example.com. 30 IN A 127.0.1.1"]
+    resp = down_server.ask("partial.example.com.", "AAAA")
+    assert rrs(resp.answer) == ["partial.example.com. 30 IN AAAA 2001:db8:1::1"]
+
+
+def test_failover_skips_down_first_site(down_server):
+    resp = down_server.ask("partial-failover.example.com.", "A")
+    assert rrs(resp.answer) == ["partial-failover.example.com. 30 IN A 127.0.1.1"]
+
+
+def test_when_all_down_serve_all(down_server):
+    resp = down_server.ask("alldown-serve.example.com.", "A")
+    assert resp.rcode() == dns.rcode.NOERROR
+    assert rrs(resp.answer) == ["alldown-serve.example.com. 30 IN A 127.0.3.1",
+                                "alldown-serve.example.com. 30 IN A 127.0.3.2"]
+
+
+def test_when_all_down_serve_all_with_failover_gives_first_site(down_server):
+    resp = down_server.ask("alldown-failover.example.com.", "AAAA")
+    assert rrs(resp.answer) == ["alldown-failover.example.com. 30 IN AAAA 2001:db8:3::2"]
+
+
+def test_when_all_down_servfail(down_server):
+    for proto in ("udp", "tcp"):
+        resp = down_server.ask("alldown-fail.example.com.", "A", proto=proto)
+        assert resp.rcode() == dns.rcode.SERVFAIL
+        assert resp.answer == []
