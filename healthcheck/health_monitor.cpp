@@ -88,6 +88,7 @@ struct HealthMonitor::Impl {
 
     asio::io_context& io;
     SitesChanged on_change;
+    ProbeObserver probe_observer;
     // Declared before `checks`: probes hold a reference to it, so it must be destroyed after.
     CurlMulti curl;
     std::shared_ptr<const config::Config> cfg;
@@ -245,6 +246,9 @@ void HealthMonitor::Impl::onResult(Check& check, ProbeResult result) {
             status.last_change = std::chrono::system_clock::now();
         }
     }
+    if (probe_observer) {
+        probe_observer(check.status, check.site_name);
+    }
     if (log::enabled(log::Level::Debug)) {
         log::debug("health", std::string("check result (") + result.reason +
                                  ") site=" + check.site_name + " check=" + check.settings.id +
@@ -344,6 +348,10 @@ void HealthMonitor::start(std::shared_ptr<const config::Config> cfg,
 
 void HealthMonitor::reconfigure(std::shared_ptr<const config::Config> cfg) {
     impl_->reconfigure(std::move(cfg));
+}
+
+void HealthMonitor::setProbeObserver(ProbeObserver observer) {
+    impl_->probe_observer = std::move(observer);
 }
 
 void HealthMonitor::stop() {

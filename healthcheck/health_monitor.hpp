@@ -38,6 +38,11 @@ public:
     /// HealthMonitor method, so it may call reconfigure() or stop().
     using SitesChanged = std::function<void(const std::vector<bool>& site_up)>;
 
+    /// Called on the control io_context with every probe result, once the check's status
+    /// (last_ok, latency, runs...) includes it; `site` is the check's site name. It runs inside
+    /// the monitor, so it must not call start(), reconfigure() or stop().
+    using ProbeObserver = std::function<void(const CheckStatus& status, const std::string& site)>;
+
     /// `io` must be run by one thread; start(), reconfigure() and stop() are called on it.
     /// @throws std::runtime_error if libcurl cannot be initialised.
     HealthMonitor(boost::asio::io_context& io, SitesChanged on_change);
@@ -56,6 +61,9 @@ public:
     /// which then counts as it is; removed ones stop. Calls on_change if the set of up sites
     /// differs afterwards.
     void reconfigure(std::shared_ptr<const config::Config> cfg);
+
+    /// Sets (or, with nullptr, clears) the function told of every probe result. Control thread.
+    void setProbeObserver(ProbeObserver observer);
 
     /// Cancels every probe and timer; no callback runs afterwards.
     void stop();
