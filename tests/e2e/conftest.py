@@ -161,9 +161,10 @@ LISTEN_RE = re.compile(r"\blistening\b.*?\baddress=(\[[^\]]+\]|[^\s:]+):(\d+)(?:
 class Gslbd:
     """One running gslbd process, its log lines and the ports it listens on."""
 
-    def __init__(self, workdir, config_name="gslbd.yaml"):
+    def __init__(self, workdir, config_name="gslbd.yaml", config_flag="-c"):
         self.workdir = Path(workdir)
         self.config_name = config_name
+        self.config_flag = config_flag
         self.proc = None
         self.lines = []
         self._cond = threading.Condition()
@@ -176,7 +177,7 @@ class Gslbd:
             pytest.fail(f"gslbd binary not found or not executable: {GSLBD_BIN} "
                         "(build it, or set GSLBD_BIN)")
         # The config is passed relative to the working directory, as an operator would.
-        self.proc = subprocess.Popen([GSLBD_BIN, "-c", self.config_name], cwd=self.workdir,
+        self.proc = subprocess.Popen([GSLBD_BIN, self.config_flag, self.config_name], cwd=self.workdir,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
         for stream, tag in ((self.proc.stderr, ""), (self.proc.stdout, "stdout: ")):

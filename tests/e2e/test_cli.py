@@ -10,8 +10,8 @@ import dns.message
 import dns.rcode
 import pytest
 
-from conftest import (DEFAULT_ZONE, GSLBD_BIN, SITES, SOURCE_DIR, frame, make_config, rrs,
-                      sites_yaml, tcp_read_message)
+from conftest import (DEFAULT_ZONE, GSLBD_BIN, SITES, SOURCE_DIR, Gslbd, frame, make_config,
+                      rrs, sites_yaml, tcp_read_message, write_setup)
 
 RUN_TIMEOUT = 20
 
@@ -211,6 +211,15 @@ services:
 
 
 # -- signals ------------------------------------------------------------------------------------
+
+def test_long_config_flag_runs_the_server(tmp_path):
+    srv = Gslbd(write_setup(tmp_path), config_flag="--config").start()
+    try:
+        assert rrs(srv.ask("static.example.com.", "A").answer) == [
+            "static.example.com. 3600 IN A 127.0.0.80"]
+    finally:
+        assert srv.stop() == 0, srv.log_text()
+
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_stop_signal_exits_zero(start_gslbd, sig):
