@@ -422,6 +422,11 @@ private:
         if (!listen) {
             return;
         }
+        if (dashboard_.writeApi() && cfg_->dashboard.state_file.empty()) {
+            gslb::log::warning("dashboard",
+                               "drains are kept in memory only (no dashboard.state_file); a "
+                               "restart undrains every site");
+        }
         try {
             dashboard_.listen(io_, asio::ip::tcp::endpoint(listen->address, listen->port));
         } catch (const boost::system::system_error& e) {
