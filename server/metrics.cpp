@@ -186,6 +186,12 @@ void Metrics::renderDns(std::string& out, const Input& in) const {
         sample(out, "gslbd_dns_truncated_total", label("proto", ProtoNames[p]),
                in.dns.truncated[p]);
     }
+    family(out, "gslbd_dns_rate_limited_total", "counter",
+           "UDP answers held back by response rate limiting: dropped, or sent truncated (slip).");
+    sample(out, "gslbd_dns_rate_limited_total", label("action", "drop"),
+           in.dns.rate_limited_dropped);
+    sample(out, "gslbd_dns_rate_limited_total", label("action", "slip"),
+           in.dns.rate_limited_slipped);
     family(out, "gslbd_dns_service_answers_total", "counter",
            "DNS responses to a service name (any rcode and protocol), by service.");
     const auto& services = in.cfg->services;
