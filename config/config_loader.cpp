@@ -337,8 +337,15 @@ void Loader::error(const Field& field, const std::string& message) {
 std::optional<YAML::Node> Loader::parseFile() {
     // Read the whole file first, so that open and read errors name their cause.
     std::error_code ec;
-    if (fs::is_directory(path_, ec)) {
+    const fs::file_type type = fs::status(path_, ec).type();
+    if (type == fs::file_type::directory) {
         diags_.error(path_, 0, 0, "cannot open (" + std::string(std::strerror(EISDIR)) + ")");
+        return std::nullopt;
+    }
+    // A FIFO blocks the open until a writer comes, and a device such as /dev/zero never ends:
+    // either would hang --check-config or a reload. Checked before opening, for the FIFO.
+    if (!ec && type != fs::file_type::regular) {
+        diags_.error(path_, 0, 0, "cannot open (not a regular file)");
         return std::nullopt;
     }
     std::ifstream in(path_, std::ios::binary);
@@ -647,6 +654,13 @@ std::optional<std::string> Loader::readPath(const Field& field, bool must_open) 
     const fs::path written(*text);
     const std::string resolved = written.is_absolute() ? *text : (dir_ / written).string();
     if (must_open) {
+        // Opening a FIFO would block until a writer came; refuse anything but a regular file.
+        std::error_code ec;
+        const fs::file_type type = fs::status(resolved, ec).type();
+        if (!ec && type != fs::file_type::regular) {
+            error(field, quote(*text) + " is not a regular file");
+            return std::nullopt;
+        }
         std::ifstream probe(resolved);
         if (!probe) {
             error(field, quote(*text) + " cannot be opened (" + std::strerror(errno) + ")");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -311,6 +312,14 @@ dashboard:
 TEST_F(ConfigLoaderTest, ReportsFileThatCannotBeOpened) {
     EXPECT_EQ(loadConfig((dir_ / "missing.yaml").string(), diags_), nullptr);
     EXPECT_EQ(errors(), lines("missing.yaml: cannot open (No such file or directory)"));
+}
+
+TEST_F(ConfigLoaderTest, RejectsConfigFileThatIsNotARegularFile) {
+    // Regression: a FIFO given as the config blocked the loader forever in open().
+    const fs::path fifo = dir_ / "gslb.fifo";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    EXPECT_EQ(loadConfig(fifo.string(), diags_), nullptr);
+    EXPECT_EQ(errors(), lines("gslb.fifo: cannot open (not a regular file)"));
 }
 
 TEST_F(ConfigLoaderTest, ReportsYamlSyntaxErrorWithPosition) {
@@ -741,6 +750,27 @@ sites:
                     "must be set together",
                     "gslb.yaml:8:90: sites.madrid.checks[1].password_file: \"nope\" cannot "
                     "be opened (No such file or directory)"));
+}
+
+TEST_F(ConfigLoaderTest, RejectsReferencedFileThatIsNotARegularFile) {
+    // Regression: a FIFO named as password_file blocked the loader forever in open().
+    ASSERT_EQ(mkfifo((dir_ / "pass.fifo").c_str(), 0600), 0);
+    fs::create_directories(dir_ / "passdir");
+    EXPECT_EQ(load(R"yaml(server: {listen: ["127.0.0.1:0"]}
+zone: {origin: example.com., file: example.com.zone}
+sites:
+  madrid:
+    addresses: [192.0.2.10]
+    checks:
+      - {type: haproxy, url: "http://192.0.2.10/", backend: web, user: s, password_file: pass.fifo}
+      - {type: haproxy, url: "http://192.0.2.10/", backend: web, user: s, password_file: passdir}
+)yaml"),
+              nullptr);
+    EXPECT_EQ(errors(),
+              lines("gslb.yaml:7:90: sites.madrid.checks[0].password_file: \"pass.fifo\" is not "
+                    "a regular file",
+                    "gslb.yaml:8:90: sites.madrid.checks[1].password_file: \"passdir\" is not "
+                    "a regular file"));
 }
 
 // ---------------------------------------------------------------------------------------------
