@@ -1,5 +1,6 @@
 #include "healthcheck/haproxy_check.hpp"
 
+#include <filesystem>
 #include <fstream>
 
 #include "healthcheck/haproxy_csv.hpp"
@@ -86,6 +87,12 @@ ProbeResult HaproxyCheck::evaluate(const HttpResponse& response,
 }
 
 std::optional<std::string> HaproxyCheck::readPasswordFile(const std::string& path) {
+    // This runs on the control thread before every probe: a FIFO put in the file's place would
+    // block the open until a writer came, and every check with it.
+    std::error_code ec;
+    if (std::filesystem::status(path, ec).type() != std::filesystem::file_type::regular) {
+        return std::nullopt;
+    }
     std::ifstream file(path, std::ios::binary);
     if (!file) {
         return std::nullopt;

@@ -25,7 +25,8 @@ public:
                                 std::string_view backend,
                                 unsigned min_up);
 
-    /// The file's content without its trailing line breaks, or nullopt if it cannot be read.
+    /// The file's content without its trailing line breaks, or nullopt if it cannot be read or
+    /// is not a regular file.
     static std::optional<std::string> readPasswordFile(const std::string& path);
 
 private:

@@ -1,6 +1,7 @@
 #include "healthcheck/haproxy_check.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -53,6 +54,15 @@ TEST(HaproxyCheckTest, PasswordFileLosesTrailingLineBreaks) {
     EXPECT_EQ(HaproxyCheck::readPasswordFile(path), "s3cret");
     std::remove(path.c_str());
     EXPECT_FALSE(HaproxyCheck::readPasswordFile(path));
+}
+
+TEST(HaproxyCheckTest, PasswordFileThatIsAFifoIsUnreadable) {
+    // Regression: a FIFO in the password file's place blocked the control thread in open().
+    const std::string path = ::testing::TempDir() + "haproxy_check_password_fifo";
+    std::remove(path.c_str());
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    EXPECT_FALSE(HaproxyCheck::readPasswordFile(path));
+    std::remove(path.c_str());
 }
 
 // Integration: the stats page served by the in-test responder on 127.0.0.1.
