@@ -18,7 +18,7 @@
 #include <thread>
 
 #include "config/log.hpp"
-#include "server/rate_limiter.hpp"
+#include "server/udp_loop.hpp"
 
 namespace gslb::server {
 
@@ -27,19 +27,6 @@ using asio::ip::tcp;
 using asio::ip::udp;
 
 namespace {
-
-/// Messages read and written per recvmmsg/sendmmsg call.
-constexpr std::size_t UdpBatch = 32;
-/// Largest UDP query accepted; longer ones are cut by the kernel and read as malformed.
-constexpr std::size_t UdpQueryBuffer = 4096;
-/// Batches handled before yielding to the worker's other sockets and timers.
-constexpr int BatchesPerWakeup = 8;
-/// At most one warning about malformed input per worker in this interval.
-constexpr std::chrono::seconds RejectedWarningInterval{10};
-
-void bump(std::atomic<std::uint64_t>& counter) {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
 
 std::string endpointText(const asio::ip::address& a, std::uint16_t port) {
     return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
@@ -87,32 +74,20 @@ std::uint16_t pickFreePort(const asio::ip::address& address) {
 
 }  // namespace
 
-/// One thread, one io_context, its own sockets. Everything here runs on the worker's thread
-/// except construction (control thread, before start) and stop().
+/// One worker: a UDP loop thread per listen address, and one thread running an io_context
+/// for its TCP acceptors and connections. TCP code runs on that thread except construction
+/// (control thread, before start) and stop().
 class DnsServer::Worker {
 public:
     Worker(DnsServer& server, const config::ServerConfig& cfg)
-        : server_(server), cfg_(cfg), limiter_(cfg) {}
+        : server_(server), cfg_(cfg), reader_(server.slot_) {}
 
     /// Opens this worker's UDP socket and TCP acceptor on `address`:`port`.
     void bind(const asio::ip::address& address, std::uint16_t port) {
         const std::string where = endpointText(address, port);
-        boost::system::error_code ec;
-        auto sock = std::make_unique<udp::socket>(io_);
-        sock->open(address.is_v6() ? udp::v6() : udp::v4(), ec);
-        if (address.is_v6() && !ec) {
-            sock->set_option(asio::ip::v6_only(true), ec);
-        }
-        if (!ec) {
-            setReusePort(*sock);
-            sock->bind(udp::endpoint(address, port), ec);
-        }
-        if (ec) {
-            throw StartupError("cannot bind " + where + " udp (" + ec.message() + ")");
-        }
-        sock->non_blocking(true);
-        udp_.push_back(std::move(sock));
+        udp_.push_back(std::make_unique<UdpLoop>(server_.slot_, cfg_, address, port));
 
+        boost::system::error_code ec;
         auto acceptor = std::make_unique<tcp::acceptor>(io_);
         acceptor->open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
         if (address.is_v6() && !ec) {
@@ -133,9 +108,9 @@ public:
     }
 
     void start() {
-        refresh();
-        for (auto& sock : udp_) {
-            waitUdp(*sock);
+        reader_.refresh();
+        for (auto& loop : udp_) {
+            loop->start();
         }
         for (auto& acceptor : tcp_) {
             doAccept(*acceptor);
@@ -144,151 +119,25 @@ public:
     }
 
     void stop() {
+        for (auto& loop : udp_) {
+            loop->stop();
+        }
         io_.stop();
         if (thread_.joinable()) {
             thread_.join();
         }
     }
 
-    const WorkerStats& stats() const { return stats_; }
+    /// Adds this worker's UDP and TCP counters to `total`.
+    void addStats(ServerStats& total) const {
+        total.add(stats_);
+        for (const auto& loop : udp_) {
+            total.add(loop->stats());
+        }
+    }
 
 private:
     class TcpConnection;
-
-    /// Takes the newest snapshot if the generation moved; lock-free when it did not.
-    const Snapshot& refresh() {
-        const std::uint64_t gen = server_.generation_.load(std::memory_order_acquire);
-        if (gen != generation_) {
-            std::lock_guard<std::mutex> lock(server_.snapshot_mutex_);
-            snapshot_ = server_.snapshot_;
-            generation_ = server_.generation_.load(std::memory_order_relaxed);
-        }
-        return *snapshot_;
-    }
-
-    void waitUdp(udp::socket& sock) {
-        sock.async_wait(udp::socket::wait_read, [this, &sock](boost::system::error_code ec) {
-            if (ec) {
-                return;  // operation_aborted at stop
-            }
-            onUdpReadable(sock);
-            waitUdp(sock);
-        });
-    }
-
-    /// Drains the socket in batches: recvmmsg, answer each, sendmmsg.
-    void onUdpReadable(udp::socket& sock) {
-        const int fd = sock.native_handle();
-        for (int round = 0; round < BatchesPerWakeup; ++round) {
-            // 1. Receive up to UdpBatch datagrams without blocking.
-            for (std::size_t i = 0; i < UdpBatch; ++i) {
-                in_iov_[i] = {in_buf_[i].data(), in_buf_[i].size()};
-                in_msg_[i] = {};
-                in_msg_[i].msg_hdr.msg_name = &peer_[i];
-                in_msg_[i].msg_hdr.msg_namelen = sizeof peer_[i];
-                in_msg_[i].msg_hdr.msg_iov = &in_iov_[i];
-                in_msg_[i].msg_hdr.msg_iovlen = 1;
-            }
-            const int got = ::recvmmsg(fd, in_msg_.data(), UdpBatch, MSG_DONTWAIT, nullptr);
-            if (got <= 0) {
-                return;  // EAGAIN: drained; other errors (e.g. ICMP-reported) are per packet
-            }
-
-            // 2. Answer each from one snapshot.
-            const Snapshot& snap = refresh();
-            const std::uint64_t now_ms = limiter_.enabled() ? monotonicMs() : 0;
-            std::size_t out_count = 0;
-            for (int i = 0; i < got; ++i) {
-                Outcome outcome;
-                const bool cut = (in_msg_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-                const std::size_t len =
-                    cut ? 0
-                        : respond(snap, in_buf_[i].data(), in_msg_[i].msg_len, Transport::Udp,
-                                  clientAddress(&peer_[i], in_msg_[i].msg_hdr.msg_namelen),
-                                  out_buf_[out_count].data(), outcome);
-                if (len == 0) {
-                    bump(stats_.dropped[0]);
-                    noteRejected();
-                    continue;
-                }
-                count(Transport::Udp, outcome);
-                std::size_t send_len = len;
-                if (limiter_.enabled()) {
-                    send_len = rateLimit(peer_[i], in_msg_[i].msg_hdr.msg_namelen,
-                                         out_buf_[out_count].data(), len, now_ms);
-                    if (send_len == 0) {
-                        continue;
-                    }
-                }
-                out_iov_[out_count] = {out_buf_[out_count].data(), send_len};
-                out_msg_[out_count] = {};
-                out_msg_[out_count].msg_hdr.msg_name = &peer_[i];
-                out_msg_[out_count].msg_hdr.msg_namelen = in_msg_[i].msg_hdr.msg_namelen;
-                out_msg_[out_count].msg_hdr.msg_iov = &out_iov_[out_count];
-                out_msg_[out_count].msg_hdr.msg_iovlen = 1;
-                ++out_count;
-            }
-
-            // 3. Send the answers; a full socket buffer drops the rest, as the kernel would.
-            std::size_t sent = 0;
-            while (sent < out_count) {
-                const int n = ::sendmmsg(fd, out_msg_.data() + sent,
-                                         static_cast<unsigned>(out_count - sent), MSG_DONTWAIT);
-                if (n <= 0) {
-                    if (n < 0 && errno == EINTR) {
-                        continue;
-                    }
-                    // A peer that cannot be reached fails only its own message; skip it.
-                    ++sent;
-                    continue;
-                }
-                sent += static_cast<std::size_t>(n);
-            }
-            if (static_cast<std::size_t>(got) < UdpBatch) {
-                return;
-            }
-        }
-    }
-
-    /// Applies response rate limiting to an answer; returns the length to send (0: drop).
-    std::size_t rateLimit(const sockaddr_storage& peer,
-                          socklen_t peer_len,
-                          std::uint8_t* answer,
-                          std::size_t len,
-                          std::uint64_t now_ms) {
-        switch (limiter_.check(clientAddress(&peer, peer_len), now_ms)) {
-            case RateLimiter::Verdict::Send:
-                return len;
-            case RateLimiter::Verdict::Slip:
-                bump(stats_.rate_limited_slipped);
-                return truncateToQuestion(answer, len);
-            case RateLimiter::Verdict::Drop:
-                bump(stats_.rate_limited_dropped);
-                return 0;
-        }
-        return 0;
-    }
-
-    static std::uint64_t monotonicMs() {
-        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::steady_clock::now().time_since_epoch())
-                                              .count());
-    }
-
-    void count(Transport t, const Outcome& outcome) {
-        if (outcome.rcode == dns::RcodeFormErr) {
-            noteRejected();
-        }
-        const auto proto = static_cast<std::size_t>(t);
-        const std::size_t slot = std::min<std::size_t>(outcome.rcode, WorkerStats::RcodeSlots - 1);
-        bump(stats_.answers[proto][slot]);
-        if (outcome.service < WorkerStats::MaxCountedServices) {
-            bump(stats_.service_answers[outcome.service]);
-        }
-        if (outcome.truncated) {
-            bump(stats_.truncated[proto]);
-        }
-    }
 
     void doAccept(tcp::acceptor& acceptor);
 
@@ -318,45 +167,20 @@ private:
         }
     }
 
-    /// Counts a malformed or dropped message and logs at most one warning per interval, so
-    /// a flood of garbage cannot flood the log. Only malformed input reaches this.
-    void noteRejected() {
-        ++rejected_;
-        const auto now = std::chrono::steady_clock::now();
-        if (now < next_warning_) {
-            return;
-        }
-        log::warning("server", "malformed messages answered FORMERR or dropped count=" +
-                                   std::to_string(rejected_) + " since the last warning");
-        rejected_ = 0;
-        next_warning_ = now + RejectedWarningInterval;
-    }
-
     DnsServer& server_;
     const config::ServerConfig cfg_;
     WorkerStats stats_;
     unsigned tcp_open_ = 0;
     /// Open connections per client address; touched per connection, never per query.
     std::map<ClientKey, unsigned> tcp_per_client_;
-    RateLimiter limiter_;
+    SnapshotReader reader_;
+    RejectedLog rejected_;
     // Declared before the sockets so that they are destroyed first, and after the counters
     // that connection destructors still touch when the io_context drops their handlers.
     asio::io_context io_{1};
-    std::vector<std::unique_ptr<udp::socket>> udp_;
+    std::vector<std::unique_ptr<UdpLoop>> udp_;
     std::vector<std::unique_ptr<tcp::acceptor>> tcp_;
     std::thread thread_;
-    std::shared_ptr<const Snapshot> snapshot_;
-    std::uint64_t generation_ = ~std::uint64_t{0};
-    std::uint64_t rejected_ = 0;
-    std::chrono::steady_clock::time_point next_warning_{};
-
-    std::array<std::array<std::uint8_t, UdpQueryBuffer>, UdpBatch> in_buf_{};
-    std::array<std::array<std::uint8_t, UdpQueryBuffer>, UdpBatch> out_buf_{};
-    std::array<iovec, UdpBatch> in_iov_{};
-    std::array<iovec, UdpBatch> out_iov_{};
-    std::array<mmsghdr, UdpBatch> in_msg_{};
-    std::array<mmsghdr, UdpBatch> out_msg_{};
-    std::array<sockaddr_storage, UdpBatch> peer_{};
 };
 
 /// One DNS-over-TCP connection (RFC 7766): 2-octet length then message, answered in order;
@@ -419,15 +243,18 @@ private:
         }
         Outcome outcome;
         out_.resize(2 + MaxTcpMessage);
-        const std::size_t len = respond(worker_.refresh(), in_.data(), in_.size(), Transport::Tcp,
-                                        peer_, out_.data() + 2, outcome);
+        const std::size_t len = respond(worker_.reader_.refresh(), in_.data(), in_.size(),
+                                        Transport::Tcp, peer_, out_.data() + 2, outcome);
         if (len == 0) {
             bump(worker_.stats_.dropped[1]);
-            worker_.noteRejected();
+            worker_.rejected_.note();
             doReadLength();
             return;
         }
-        worker_.count(Transport::Tcp, outcome);
+        if (outcome.rcode == dns::RcodeFormErr) {
+            worker_.rejected_.note();
+        }
+        worker_.stats_.count(Transport::Tcp, outcome);
         out_[0] = static_cast<std::uint8_t>(len >> 8);
         out_[1] = static_cast<std::uint8_t>(len & 0xFF);
         // The same timer bounds the write: a client that stops reading cannot hold the slot.
@@ -500,17 +327,17 @@ void DnsServer::start(std::shared_ptr<const Snapshot> first) {
 void DnsServer::publish(std::shared_ptr<const Snapshot> next) {
     std::shared_ptr<const Snapshot> old;
     {
-        std::lock_guard<std::mutex> lock(snapshot_mutex_);
-        old = std::move(snapshot_);
-        snapshot_ = std::move(next);
-        generation_.fetch_add(1, std::memory_order_release);
+        std::lock_guard<std::mutex> lock(slot_.mutex);
+        old = std::move(slot_.current);
+        slot_.current = std::move(next);
+        slot_.generation.fetch_add(1, std::memory_order_release);
     }
     // `old` is released here, outside the lock; workers may still hold it a little longer.
 }
 
 std::shared_ptr<const Snapshot> DnsServer::current() const {
-    std::lock_guard<std::mutex> lock(snapshot_mutex_);
-    return snapshot_;
+    std::lock_guard<std::mutex> lock(slot_.mutex);
+    return slot_.current;
 }
 
 void DnsServer::stop() {
@@ -523,19 +350,7 @@ void DnsServer::stop() {
 ServerStats DnsServer::stats() const {
     ServerStats total;
     for (const auto& w : workers_) {
-        const WorkerStats& s = w->stats();
-        for (std::size_t p = 0; p < 2; ++p) {
-            for (std::size_t r = 0; r < WorkerStats::RcodeSlots; ++r) {
-                total.answers[p][r] += s.answers[p][r].load(std::memory_order_relaxed);
-            }
-            total.dropped[p] += s.dropped[p].load(std::memory_order_relaxed);
-            total.truncated[p] += s.truncated[p].load(std::memory_order_relaxed);
-        }
-        total.rate_limited_dropped += s.rate_limited_dropped.load(std::memory_order_relaxed);
-        total.rate_limited_slipped += s.rate_limited_slipped.load(std::memory_order_relaxed);
-        for (std::size_t i = 0; i < WorkerStats::MaxCountedServices; ++i) {
-            total.service_answers[i] += s.service_answers[i].load(std::memory_order_relaxed);
-        }
+        w->addStats(total);
     }
     return total;
 }

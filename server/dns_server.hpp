@@ -1,9 +1,10 @@
 #pragma once
 
-// The DNS listeners. Each worker thread owns its own io_context and, for every configured
-// address, its own UDP socket and TCP acceptor bound with SO_REUSEPORT, so the kernel spreads
-// queries over workers and no two threads ever touch the same socket. Workers answer from
-// the current Snapshot, which the control thread replaces with publish().
+// The DNS listeners. Each worker owns, for every configured address, its own UDP socket and
+// TCP acceptor bound with SO_REUSEPORT, so the kernel spreads queries over workers and no two
+// threads ever touch the same socket. UDP is served by a thread per socket in a batched
+// recvmmsg/sendmmsg loop (udp_loop.hpp); TCP by the worker's io_context. All answer from the
+// current Snapshot, which the control thread replaces with publish().
 
 #include <array>
 #include <atomic>
@@ -16,42 +17,9 @@
 #include "config/config.hpp"
 #include "server/responder.hpp"
 #include "server/snapshot.hpp"
+#include "server/worker_stats.hpp"
 
 namespace gslb::server {
-
-/// Thrown when the server cannot start (an address cannot be bound).
-class StartupError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-/// Per-worker counters. Only the owning worker writes them (load, add, store: no contended
-/// atomic read-modify-write on the query path); readers sum them across workers.
-struct WorkerStats {
-    static constexpr std::size_t RcodeSlots = 17;  // 0..15, and 16 for BADVERS
-    /// Services counted one by one (Config::services index); answers for services past this
-    /// index are not counted per service.
-    static constexpr std::size_t MaxCountedServices = 1024;
-    std::array<std::array<std::atomic<std::uint64_t>, RcodeSlots>, 2> answers{};
-    std::array<std::atomic<std::uint64_t>, 2> dropped{};
-    std::array<std::atomic<std::uint64_t>, 2> truncated{};
-    /// UDP answers withheld by response rate limiting, and those sent truncated instead.
-    std::atomic<std::uint64_t> rate_limited_dropped{0};
-    std::atomic<std::uint64_t> rate_limited_slipped{0};
-    /// Answers to a service name, any rcode and protocol, by the index of the service in the
-    /// snapshot the worker answered from.
-    std::array<std::atomic<std::uint64_t>, MaxCountedServices> service_answers{};
-};
-
-/// Totals over every worker, for the dashboard and metrics.
-struct ServerStats {
-    std::array<std::array<std::uint64_t, WorkerStats::RcodeSlots>, 2> answers{};
-    std::array<std::uint64_t, 2> dropped{};
-    std::array<std::uint64_t, 2> truncated{};
-    std::uint64_t rate_limited_dropped = 0;
-    std::uint64_t rate_limited_slipped = 0;
-    std::array<std::uint64_t, WorkerStats::MaxCountedServices> service_answers{};
-};
 
 class DnsServer {
 public:
@@ -87,11 +55,8 @@ private:
     class Worker;
     friend class Worker;
 
-    /// The snapshot and its generation; workers compare generations lock-free and take the
-    /// mutex only when it changed.
-    mutable std::mutex snapshot_mutex_;
-    std::shared_ptr<const Snapshot> snapshot_;
-    std::atomic<std::uint64_t> generation_{0};
+    /// The snapshot every thread answers from.
+    SnapshotSlot slot_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<std::uint16_t> ports_;
     bool running_ = false;
