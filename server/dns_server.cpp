@@ -72,6 +72,39 @@ std::uint16_t pickFreePort(const asio::ip::address& address) {
     throw StartupError("cannot find a port free for udp and tcp on " + address.to_string());
 }
 
+/// Refuses a port another process already serves. SO_REUSEPORT would otherwise let a second
+/// gslbd (of the same user) bind the same address and silently take half of the queries; a
+/// bind without it fails while any socket holds the port.
+void checkPortFree(const asio::ip::address& address, std::uint16_t port) {
+    asio::io_context io;
+    boost::system::error_code ec;
+    udp::socket u(io);
+    u.open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+    if (!ec && address.is_v6()) {
+        u.set_option(asio::ip::v6_only(true), ec);
+    }
+    if (!ec) {
+        u.bind(udp::endpoint(address, port), ec);
+    }
+    if (ec) {
+        throw StartupError("cannot bind " + endpointText(address, port) + " udp (" + ec.message() +
+                           ")");
+    }
+    tcp::acceptor t(io);
+    t.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+    if (!ec && address.is_v6()) {
+        t.set_option(asio::ip::v6_only(true), ec);
+    }
+    if (!ec) {
+        t.set_option(asio::socket_base::reuse_address(true), ec);
+        t.bind(tcp::endpoint(address, port), ec);
+    }
+    if (ec) {
+        throw StartupError("cannot bind " + endpointText(address, port) + " tcp (" + ec.message() +
+                           ")");
+    }
+}
+
 }  // namespace
 
 /// One worker: a UDP loop thread per listen address, and one thread running an io_context
@@ -299,6 +332,9 @@ DnsServer::DnsServer(const config::ServerConfig& cfg) {
         workers_.push_back(std::make_unique<Worker>(*this, cfg));
     }
     for (const config::Endpoint& ep : cfg.listen) {
+        if (ep.port != 0) {
+            checkPortFree(ep.address, ep.port);
+        }
         const std::uint16_t port = ep.port != 0 ? ep.port : pickFreePort(ep.address);
         ports_.push_back(port);
         for (auto& worker : workers_) {

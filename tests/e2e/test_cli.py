@@ -341,3 +341,18 @@ def test_sighup_after_rejected_reload_applies_fixed_config(start_gslbd):
 
     got = poll(lambda: rrs(srv.ask("fixed.example.com.", "A").answer))
     assert got == ["fixed.example.com. 3600 IN A 127.0.0.67"], srv.log_text()
+
+
+def test_second_instance_on_a_busy_port_refuses_to_start(start_gslbd, tmp_path):
+    # SO_REUSEPORT must not let a second server quietly share the first one's queries.
+    first = start_gslbd()
+    host, port = first.addr("udp")
+    second = write_setup(tmp_path / "second")
+    cfg = (second / "gslbd.yaml").read_text().replace(
+        '["127.0.0.1:0", "[::1]:0"]', f'["127.0.0.1:{port}"]')
+    (second / "gslbd.yaml").write_text(cfg)
+    done = subprocess.run([GSLBD_BIN, "-c", "gslbd.yaml"], cwd=second, capture_output=True,
+                          text=True, timeout=20)
+    assert done.returncode == 1
+    assert f"cannot bind 127.0.0.1:{port} udp (Address already in use)" in done.stderr
+    assert first.running()
