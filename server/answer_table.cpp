@@ -53,6 +53,10 @@ void writeRecord(std::string& out,
     out += rdata;
 }
 
+/// The most an answer's records may take: a 64 KiB message less its header, the longest
+/// question and our largest OPT record (NSID and ECS).
+constexpr std::size_t MaxRenderedAnswer = 65535 - 12 - (255 + 4) - (11 + 4 + 255 + 24);
+
 }  // namespace
 
 std::uint64_t hashName(const std::uint8_t* name, std::size_t size) {
@@ -381,6 +385,8 @@ private:
 
     /// Appends an RRset with one TTL, the smallest of its records (RFC 2181 section 5.2).
     std::uint16_t appendRrSet(std::string& out, const std::string& owner, const RrSet& rrset) {
+        last_line_ = rrset.front()->line;
+        last_owner_ = rrset.front()->owner;
         std::uint32_t ttl = rrset.front()->ttl;
         for (const config::ZoneRecord* r : rrset) {
             ttl = std::min(ttl, r->ttl);
@@ -408,6 +414,13 @@ private:
     }
 
     std::uint32_t addResponse(Response r, const std::string& an, const std::string& rest) {
+        if (an.size() + rest.size() > MaxRenderedAnswer) {
+            throw std::runtime_error(
+                cfg_.zone.file + ":" + std::to_string(last_line_) +
+                ":1: " + config::wireToName(last_owner_) + ": an answer of " +
+                std::to_string(an.size() + rest.size()) +
+                " bytes does not fit in a DNS message (65535 bytes); split the RRset");
+        }
         if (t_.arena_.size() + an.size() + rest.size() > 0xFFFFFFF0u) {
             throw std::runtime_error("rendered zone exceeds 4 GiB");
         }
@@ -449,6 +462,9 @@ private:
     std::map<std::string, std::string> resolved_owner_;
     std::string soa_authority_;
     std::uint32_t nodata_ = NoIndex;
+    /// The RRset appended last, named when an answer is too large.
+    unsigned last_line_ = 0;
+    std::string last_owner_;
 };
 
 AnswerTable::AnswerTable(const config::Config& cfg) : origin_(cfg.zone_data->origin) {

@@ -48,8 +48,9 @@ struct Response {
 /// every worker through the current Snapshot.
 class AnswerTable {
 public:
-    /// Renders every answer of `cfg`'s zone and services. Throws std::runtime_error only on
-    /// internal limits (a zone over 4 GiB of rendered data), never on data the loader accepted.
+    /// Renders every answer of `cfg`'s zone and services. Throws std::runtime_error, with a
+    /// FILE:LINE:COL message, when an answer would not fit in a DNS message (an RRset of
+    /// thousands of records), or when the rendered zone passes 4 GiB.
     explicit AnswerTable(const config::Config& cfg);
 
     /// Finds the response for a lowercased question name (wire format, with its label offsets)

@@ -406,3 +406,32 @@ TEST_F(DistanceTest, ScopeIsZeroWhenTheAnswerDoesNotDependOnTheClient) {
 
 }  // namespace
 }  // namespace gslb::server
+
+namespace gslb::server {
+namespace {
+
+TEST(AnswerTableTest, RrsetTooLargeForAnyMessageIsRejectedWithItsLine) {
+    // Regression: 5000 A records at one name loaded, then answered TC=1 with no records even
+    // over TCP, where the answer can never fit.
+    std::string zone = testing::ExampleZone;
+    for (int i = 0; i < 5000; ++i) {
+        zone += "many IN AAAA 2001:db8::" + std::to_string(i + 1) + "\n";
+    }
+    const auto cfg = testing::loadInline(testing::exampleYaml(R"(
+  app.example.com: {sites: [madrid]}
+)"),
+                                         zone);
+    ASSERT_NE(cfg, nullptr);
+    try {
+        AnswerTable table(*cfg);
+        FAIL() << "a 140 KB AAAA RRset was accepted";
+    } catch (const std::runtime_error& e) {
+        const std::string what = e.what();
+        EXPECT_NE(what.find("example.com.zone:"), std::string::npos) << what;
+        EXPECT_NE(what.find(": many.example.com.: an answer of "), std::string::npos) << what;
+        EXPECT_NE(what.find("does not fit in a DNS message"), std::string::npos) << what;
+    }
+}
+
+}  // namespace
+}  // namespace gslb::server
