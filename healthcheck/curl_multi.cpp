@@ -84,8 +84,18 @@ std::size_t onBody(char* data, std::size_t size, std::size_t count, void* user) 
     return bytes;
 }
 
+/// Lowercases a capitalised first word ("Connection refused" reads as "connection refused" in
+/// a log line), but leaves names and acronyms alone ("URL", "OpenSSL/3.0").
 std::string lowerFirst(std::string text) {
-    if (!text.empty()) {
+    std::size_t end = 1;
+    while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) {
+        if (std::isupper(static_cast<unsigned char>(text[end]))) {
+            return text;
+        }
+        ++end;
+    }
+    const bool word_ends = end == text.size() || text[end] == ' ';
+    if (!text.empty() && word_ends) {
         text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
     }
     return text;

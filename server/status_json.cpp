@@ -36,9 +36,28 @@ const char* policyName(config::Policy policy) {
     return "unknown";
 }
 
-/// What a check probes, for people: the URL, or the address of a tcp check.
+/// What a check probes, for people: the URL, or the address of a tcp check. A password
+/// written in the URL ("http://user:secret@host/") is masked: the status API needs no token.
 std::string target(const config::CheckConfig& check) {
-    return check.type == config::CheckType::Tcp ? check.address.text : check.url;
+    if (check.type == config::CheckType::Tcp) {
+        return check.address.text;
+    }
+    std::string url = check.url;
+    const std::size_t scheme = url.find("://");
+    if (scheme == std::string::npos) {
+        return url;
+    }
+    const std::size_t host_start = scheme + 3;
+    const std::size_t path = url.find('/', host_start);
+    const std::size_t at = url.rfind('@', path == std::string::npos ? url.size() : path);
+    if (at == std::string::npos || at < host_start) {
+        return url;
+    }
+    const std::size_t colon = url.find(':', host_start);
+    if (colon != std::string::npos && colon < at) {
+        url.replace(colon + 1, at - colon - 1, "****");
+    }
+    return url;
 }
 
 /// The addresses of one family a service answers with, in preference order before rotation

@@ -36,6 +36,8 @@ sites:
       - {type: tcp, address: "192.0.2.10:443"}
   boston:
     addresses: [192.0.2.20]
+    checks:
+      - {type: http, url: "http://admin:s3cret@192.0.2.20:8404/stats@x"}
   tokyo:
     addresses: [192.0.2.30]
 services:
@@ -130,6 +132,8 @@ TEST_F(StatusJsonTest, EscapesReasonsAndReplacesInvalidUtf8) {
     EXPECT_EQ(check["id"], "madrid/0:http");
     EXPECT_EQ(check["type"], "http");
     EXPECT_EQ(check["target"], "http://192.0.2.10/healthz");
+    // Regression: a password in a check URL was shown to anyone who could read the status.
+    EXPECT_EQ(doc["sites"][1]["checks"][0]["target"], "http://admin:****@192.0.2.20:8404/stats@x");
     EXPECT_EQ(check["state"], "down");
     EXPECT_EQ(check["up"], false);
     EXPECT_EQ(check["last_ok"], false);
