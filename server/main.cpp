@@ -1,6 +1,8 @@
 // gslbd: command line, start-up order, signals and reload. Everything here runs on the control
 // thread; the DNS workers only ever see the Snapshots this file publishes.
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -343,6 +345,10 @@ private:
         const auto colon = prefix.find(':');
         const auto level =
             prefix == "server: answering" ? gslb::log::Level::Info : gslb::log::Level::Debug;
+        // The first line names the process, for `kill -HUP PID` when several run.
+        if (level == gslb::log::Level::Info) {
+            line += " pid=" + std::to_string(::getpid());
+        }
         gslb::log::write(level, prefix.substr(0, colon), prefix.substr(colon + 2) + line);
     }
 

@@ -94,6 +94,9 @@ void UdpLoop::run() {
             in_msg_[i].msg_hdr.msg_namelen = sizeof peer_[i];
         }
         const int got = ::recvmmsg(fd_, in_msg_.data(), Batch, MSG_WAITFORONE, nullptr);
+        if (stopping_.load(std::memory_order_relaxed)) {
+            break;  // after shutdown() the socket reports empty datagrams, not queries
+        }
         if (got <= 0) {
             // 0 after shutdown at stop; EINTR; an error queued for an earlier datagram
             // (ICMP) belongs to that datagram, not to the loop.
