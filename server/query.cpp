@@ -88,8 +88,8 @@ bool readEcs(const std::uint8_t* p, std::size_t len, ClientSubnet& ecs) {
     if (len - 4 != addr_len) {
         return false;
     }
-    for (std::size_t i = 0; i < addr_len; ++i) {
-        ecs.address[i] = p[4 + i];
+    for (std::size_t i = 0; i < ecs.address.size(); ++i) {
+        ecs.address[i] = i < addr_len ? p[4 + i] : 0;
     }
     if (ecs.source_prefix % 8 != 0) {
         const auto mask = static_cast<std::uint8_t>(0xFF >> (ecs.source_prefix % 8));

@@ -82,10 +82,11 @@ struct Query {
 
     /// The question name in the packet, original case: packet[12 .. 12 + qname_size).
     std::size_t qname_size = 0;
-    /// The question name lowercased, for lookups.
-    std::array<std::uint8_t, dns::MaxNameSize> qname_lower{};
+    /// The question name lowercased, for lookups. Like `labels`, left uninitialised: only
+    /// [0, qname_size) is written and read, and zeroing both per query showed in the profile.
+    std::array<std::uint8_t, dns::MaxNameSize> qname_lower;
     /// Offsets of each label in qname_lower; labels[label_count - 1] is the root label.
-    std::array<std::uint8_t, 128> labels{};
+    std::array<std::uint8_t, 128> labels;
     std::size_t label_count = 0;
     /// Offset just past the question, 0 when the question could not be read.
     std::size_t question_end = 0;

@@ -90,13 +90,19 @@ void writeOpt(
 /// The service records chosen for one answer, as byte ranges of the Snapshot.
 struct ServicePart {
     static constexpr std::size_t MaxPieces = 64;
-    std::array<std::string_view, MaxPieces> pieces{};
+    /// Plain pointer and length, left uninitialised: only [0, used) is ever read, and zeroing
+    /// 64 slots per answer showed in the profile.
+    struct Piece {
+        const char* data;
+        std::size_t size;
+    };
+    std::array<Piece, MaxPieces> pieces;
     std::size_t used = 0;
     std::size_t bytes = 0;
     std::uint16_t records = 0;
 
     void add(std::string_view piece, std::uint16_t count) {
-        pieces[used++] = piece;
+        pieces[used++] = Piece{piece.data(), piece.size()};
         bytes += piece.size();
         records = static_cast<std::uint16_t>(records + count);
     }
@@ -164,7 +170,7 @@ public:
         const std::string_view arena = snap_.table->arena();
         w_.bytes(arena.substr(resp->offset, resp->an_len));
         for (std::size_t i = 0; i < part.used; ++i) {
-            w_.bytes(part.pieces[i]);
+            w_.bytes(std::string_view(part.pieces[i].data, part.pieces[i].size));
         }
         w_.bytes(arena.substr(resp->offset + resp->an_len, resp->rest_len));
         finishOpt(resp->rcode);
