@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -163,6 +164,83 @@ bool convert(const ldns_rr* rr,
     return true;
 }
 
+/// Checks what ldns lets pass silently: a '(' never closed (ldns then reads the rest of the
+/// file as one record's data) and a $TTL that is not a TTL (ldns then keeps the old default).
+/// A small lexical scan, aware of quotes, escapes and comments; ldns still parses the zone.
+void prescan(const std::string& text, const std::string& file, Diagnostics& diags) {
+    unsigned line = 1;
+    unsigned col = 0;
+    unsigned open_line = 0;
+    unsigned open_col = 0;
+    int depth = 0;
+    bool quoted = false;
+    bool comment = false;
+    bool line_start = true;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        ++col;
+        if (c == '\n') {
+            ++line;
+            col = 0;
+            comment = false;
+            line_start = true;
+            continue;
+        }
+        if (comment) {
+            continue;
+        }
+        if (line_start && depth == 0 && !quoted && text.compare(i, 5, "$TTL ") == 0) {
+            std::size_t v = i + 5;
+            while (v < text.size() && (text[v] == ' ' || text[v] == '\t')) {
+                ++v;
+            }
+            std::size_t end = v;
+            while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end]))) {
+                ++end;
+            }
+            const std::string value = text.substr(v, end - v);
+            const bool ok = !value.empty() && std::isdigit(static_cast<unsigned char>(value[0])) &&
+                            value.find_first_not_of("0123456789smhdwSMHDW") == std::string::npos;
+            if (!ok) {
+                diags.error(file, line, static_cast<unsigned>(v - i) + col,
+                            "$TTL \"" + value + "\" is not a TTL (use seconds, or 1h, 30m, 1d)");
+            }
+        }
+        line_start = false;
+        if (quoted) {
+            if (c == '\\') {
+                ++i;
+                ++col;
+            } else if (c == '"') {
+                quoted = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            quoted = true;
+        } else if (c == ';') {
+            comment = true;
+        } else if (c == '\\') {
+            ++i;
+            ++col;
+        } else if (c == '(') {
+            if (depth++ == 0) {
+                open_line = line;
+                open_col = col;
+            }
+        } else if (c == ')') {
+            if (--depth < 0) {
+                diags.error(file, line, col, "')' without a matching '('");
+                depth = 0;
+            }
+        }
+    }
+    if (depth > 0) {
+        diags.error(file, open_line, open_col,
+                    "'(' is never closed, so the rest of the file would be read as one record");
+    }
+}
+
 }  // namespace
 
 std::string nameToWire(const std::string& text) {
@@ -213,6 +291,16 @@ std::shared_ptr<const ZoneData> loadZone(const std::string& file_as_named,
     if (::fstat(::fileno(fp.get()), &info) != 0 || !S_ISREG(info.st_mode)) {
         diags.error(file_as_named, 0, 0, "cannot read zone file (not a regular file)");
         return nullptr;
+    }
+    {
+        std::string text;
+        char buf[8192];
+        std::size_t n = 0;
+        while ((n = std::fread(buf, 1, sizeof buf, fp.get())) > 0) {
+            text.append(buf, n);
+        }
+        std::rewind(fp.get());
+        prescan(text, file_as_named, diags);
     }
     RdfPtr origin_rdf(ldns_dname_new_frm_str(origin.c_str()));
     if (!origin_rdf) {

@@ -118,3 +118,34 @@ TEST_F(ZoneLoaderTest, DuplicateRecordsCountOnce) {
 
 }  // namespace
 }  // namespace gslb::config
+
+namespace gslb::config {
+namespace {
+
+TEST_F(ZoneLoaderTest, UnclosedParenthesisIsReportedWhereItOpens) {
+    // Regression: ldns read every later line as TXT strings of the first record, and the
+    // zone loaded with those names missing.
+    EXPECT_EQ(load(std::string(Head) + "p IN TXT ( \"abc\"\nx IN A 192.0.2.1\n"), nullptr);
+    const auto e = errors();
+    ASSERT_FALSE(e.empty());
+    EXPECT_EQ(e[0],
+              "z.zone:5:10: '(' is never closed, so the rest of the file would be read as one "
+              "record");
+}
+
+TEST_F(ZoneLoaderTest, ParenthesesInQuotesAndCommentsDoNotCount) {
+    EXPECT_NE(load(std::string(Head) + "t IN TXT \"a ( b\" ; ( not this\n"), nullptr);
+}
+
+TEST_F(ZoneLoaderTest, InvalidTtlDirectiveIsAnError) {
+    // Regression: "$TTL abc" was accepted and later records kept the previous default TTL.
+    EXPECT_EQ(load(std::string(Head) + "$TTL abc\nttl IN A 192.0.2.1\n"), nullptr);
+    EXPECT_EQ(errors(),
+              (std::vector<std::string>{
+                  "z.zone:5:6: $TTL \"abc\" is not a TTL (use seconds, or 1h, 30m, 1d)"}));
+    diags_ = Diagnostics{};
+    EXPECT_NE(load(std::string(Head) + "$TTL 1h30m\nttl IN A 192.0.2.1\n"), nullptr);
+}
+
+}  // namespace
+}  // namespace gslb::config
