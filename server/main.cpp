@@ -173,6 +173,7 @@ public:
           cfg_(std::move(cfg)),
           table_(std::make_shared<const AnswerTable>(*cfg_)),
           locator_(std::make_shared<const gslb::server::ClientLocator>(cfg_->clients)),
+          bound_(cfg_),
           store_(cfg_->dashboard.state_file),
           drained_(loadDrains(store_, *cfg_)),
           server_(cfg_->server),
@@ -251,9 +252,10 @@ private:
             }
             return;
         }
-        if (!sameListeners(*cfg_, *next)) {
+        if (!sameListeners(*bound_, *next)) {
             gslb::log::warning("config",
-                               "listen addresses and workers changed; a restart applies them");
+                               "server.listen or server.workers differ from the running "
+                               "listeners, which stay; a restart applies them");
         }
         if (!sameDashboardListen(*cfg_, *next)) {
             gslb::log::warning("config", "dashboard.listen changed; a restart applies it");
@@ -537,6 +539,8 @@ private:
     std::shared_ptr<const Config> cfg_;
     std::shared_ptr<const AnswerTable> table_;
     std::shared_ptr<const gslb::server::ClientLocator> locator_;
+    /// The configuration whose listeners are bound: reloads compare against it.
+    std::shared_ptr<const Config> bound_;
     gslb::server::DrainStore store_;
     /// Names of the sites drained by hand; always a subset of the current config's sites.
     std::set<std::string> drained_;
