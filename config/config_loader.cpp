@@ -1,7 +1,9 @@
 #include "config/config_loader.hpp"
 
+#include <curl/curl.h>
 #include <maxminddb.h>
 #include <unistd.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -233,6 +235,44 @@ std::string hostName() {
     return buffer;
 }
 
+/// Counts the documents of a YAML stream and where the second one's first node is, without
+/// building any node.
+struct DocumentCounter : YAML::EventHandler {
+    int documents = 0;
+    YAML::Mark second = YAML::Mark::null_mark();
+
+    void OnDocumentStart(const YAML::Mark&) override { ++documents; }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+    void OnScalar(const YAML::Mark& mark,
+                  const std::string&,
+                  YAML::anchor_t,
+                  const std::string&) override {
+        node(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark,
+                         const std::string&,
+                         YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        node(mark);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& mark,
+                    const std::string&,
+                    YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {
+        node(mark);
+    }
+    void OnMapEnd() override {}
+
+    void node(const YAML::Mark& mark) {
+        if (documents == 2 && second.is_null()) {
+            second = mark;
+        }
+    }
+};
+
 /// Builds one Config from one YAML file. Every check reports to the collector and carries on,
 /// so a single run lists every problem; the result is kept only when none was found.
 class Loader {
@@ -356,22 +396,30 @@ std::optional<YAML::Node> Loader::parseFile() {
     std::ostringstream text;
     text << in.rdbuf();
 
-    // yaml-cpp marks are 0-based; error() adds 1.
-    std::vector<YAML::Node> docs;
+    // Count the documents (at most two) before building the first; yaml-cpp marks are 0-based,
+    // error() adds 1. Not YAML::LoadAll: on a top-level ',' after a node (e.g. "a ,") yaml-cpp
+    // 0.7 yields one empty document after another without consuming the comma, and LoadAll
+    // then never returns, taking memory until it runs out.
+    YAML::Node doc;
+    DocumentCounter counter;
     try {
-        docs = YAML::LoadAll(text.str());
+        std::istringstream stream(text.str());
+        YAML::Parser parser(stream);
+        while (counter.documents < 2 && parser.HandleNextDocument(counter)) {
+        }
+        doc = YAML::Load(text.str());
     } catch (const YAML::Exception& e) {
         error(e.mark, e.msg);
         return std::nullopt;
     }
-    if (docs.empty() || docs.front().IsNull()) {
+    if (counter.documents == 0 || doc.IsNull()) {
         diags_.error(path_, 1, 1, "the file is empty (it needs at least server and zone)");
         return std::nullopt;
     }
-    if (docs.size() > 1) {
-        error(docs[1].Mark(), "only one YAML document is allowed");
+    if (counter.documents > 1) {
+        error(counter.second, "only one YAML document is allowed");
     }
-    return docs.front();
+    return doc;
 }
 
 std::vector<Entry> Loader::entriesOf(const Field& field) {
@@ -676,13 +724,30 @@ std::optional<std::string> Loader::readUrl(const Field& f, Keys schemes, std::st
         return std::nullopt;
     }
     const std::string lower = lowercase(*url);
+    bool scheme_ok = false;
     for (std::string_view scheme : schemes) {
-        if (lower.size() > scheme.size() && lower.compare(0, scheme.size(), scheme) == 0) {
-            return url;
-        }
+        scheme_ok = scheme_ok ||
+                    (lower.size() > scheme.size() && lower.compare(0, scheme.size(), scheme) == 0);
     }
-    error(f, quote(*url) + " " + std::string(hint));
-    return std::nullopt;
+    if (!scheme_ok) {
+        error(f, quote(*url) + " " + std::string(hint));
+        return std::nullopt;
+    }
+
+    // Parsed as the probe will parse it, so a URL curl would refuse at every probe (no host,
+    // a port past 65535) is refused here instead.
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
+    char* host = nullptr;
+    const bool valid = parsed &&
+                       curl_url_set(parsed.get(), CURLUPART_URL, url->c_str(), 0) == CURLUE_OK &&
+                       curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+                       host != nullptr && host[0] != '\0';
+    curl_free(host);
+    if (!valid) {
+        error(f, quote(*url) + " is not a valid URL (a host is needed, and a port up to 65535)");
+        return std::nullopt;
+    }
+    return url;
 }
 
 // ---------------------------------------------------------------------------------------------

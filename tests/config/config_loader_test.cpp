@@ -322,6 +322,19 @@ TEST_F(ConfigLoaderTest, RejectsConfigFileThatIsNotARegularFile) {
     EXPECT_EQ(errors(), lines("gslb.fifo: cannot open (not a regular file)"));
 }
 
+TEST_F(ConfigLoaderTest, TopLevelCommaAfterANodeIsReportedNotLoopedOn) {
+    // Regression: a ',' after the first node made yaml-cpp's LoadAll yield empty documents
+    // forever, so loading never returned and took memory until it ran out.
+    EXPECT_EQ(load("[a, b], c"), nullptr);
+    EXPECT_EQ(errors(), lines("gslb.yaml:1:1: the top level must be a map of sections (server, "
+                              "zone, health, sites, services, clients, dashboard)",
+                              "gslb.yaml:1:7: only one YAML document is allowed"));
+    diags_ = Diagnostics();
+    EXPECT_EQ(load(","), nullptr);
+    EXPECT_EQ(errors(), lines("gslb.yaml:1:1: the file is empty (it needs at least server and "
+                              "zone)"));
+}
+
 TEST_F(ConfigLoaderTest, ReportsYamlSyntaxErrorWithPosition) {
     EXPECT_EQ(load("server:\n  listen: [\"127.0.0.1:0\"\nzone: {}\n"), nullptr);
     EXPECT_EQ(errors(), lines("gslb.yaml:3:1: end of sequence flow not found"));
@@ -1024,6 +1037,41 @@ zone: {origin: example.com., file: example.com.zone}
     EXPECT_EQ(cfg->server.rate_limit_slip, 3u);
     EXPECT_EQ(cfg->server.rate_limit_ipv4_prefix, 32u);
     EXPECT_EQ(cfg->server.rate_limit_ipv6_prefix, 64u);
+}
+
+}  // namespace
+}  // namespace gslb::config
+
+namespace gslb::config {
+namespace {
+
+TEST(ConfigLoaderUrlTest, RejectsUrlsTheProbeCouldNeverFetch) {
+    // Regression: "http://192.0.2.1:99999/" passed --check-config and then failed at every
+    // probe. ("http:///nohost" is left alone: curl reads it as host "nohost".)
+    char pattern[] = "/tmp/gslbd-config-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    const fs::path dir(pattern);
+    std::ofstream(dir / "example.com.zone") << ZoneText;
+    std::ofstream(dir / "gslb.yaml") << R"yaml(server: {listen: ["127.0.0.1:0"]}
+zone: {origin: example.com., file: example.com.zone}
+sites:
+  madrid:
+    addresses: [192.0.2.10]
+    checks:
+      - {type: http, url: "http://192.0.2.1:99999/"}
+      - {type: http, url: "http:///nohost"}
+      - {type: http, url: "http://192.0.2.1:8080/ok"}
+)yaml";
+    Diagnostics diags;
+    EXPECT_EQ(loadConfig((dir / "gslb.yaml").string(), diags), nullptr);
+    std::vector<std::string> got;
+    for (const Diagnostic& d : diags.sorted()) {
+        got.push_back(std::to_string(d.line) + ":" + std::to_string(d.col) + ": " + d.message);
+    }
+    fs::remove_all(dir);
+    EXPECT_EQ(got, (std::vector<std::string>{
+                       "7:27: sites.madrid.checks[0].url: \"http://192.0.2.1:99999/\" is not a "
+                       "valid URL (a host is needed, and a port up to 65535)"}));
 }
 
 }  // namespace
