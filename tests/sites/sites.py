@@ -93,7 +93,16 @@ def _pid(path):
         os.kill(pid, 0)
     except OSError:
         return None
-    return pid
+    return None if _zombie(pid) else pid
+
+
+def _zombie(pid):
+    """A process that has exited but not been reaped yet (state Z) counts as stopped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _stop_pidfile(path, timeout=5.0):
@@ -106,6 +115,8 @@ def _stop_pidfile(path, timeout=5.0):
         try:
             os.kill(pid, 0)
         except OSError:
+            break
+        if _zombie(pid):
             break
         time.sleep(0.05)
     else:
