@@ -35,7 +35,12 @@ void put32(std::string& out, std::uint32_t v) {
     put16(out, static_cast<std::uint16_t>(v & 0xFFFF));
 }
 
-/// Writes one record. An empty `owner` means "the question name": the pointer 0xC00C.
+/// The most an answer's records may take: a 64 KiB message less its header, the longest
+/// question and our largest OPT record (NSID and ECS).
+constexpr std::size_t MaxRenderedAnswer = 65535 - 12 - (255 + 4) - (11 + 4 + 255 + 24);
+
+}  // namespace
+
 void writeRecord(std::string& out,
                  const std::string& owner,
                  std::uint16_t type,
@@ -52,12 +57,6 @@ void writeRecord(std::string& out,
     put16(out, static_cast<std::uint16_t>(rdata.size()));
     out += rdata;
 }
-
-/// The most an answer's records may take: a 64 KiB message less its header, the longest
-/// question and our largest OPT record (NSID and ECS).
-constexpr std::size_t MaxRenderedAnswer = 65535 - 12 - (255 + 4) - (11 + 4 + 255 + 24);
-
-}  // namespace
 
 std::uint64_t hashName(const std::uint8_t* name, std::size_t size) {
     // FNV-1a: short keys, no allocation, good enough spread for an open-addressing table.

@@ -103,6 +103,14 @@ private:
     std::size_t record_count_ = 0;
 };
 
+/// Appends one class IN record in wire format. An empty `owner` means "the question name",
+/// written as the pointer 0xC00C; any other owner is written out (uncompressed wire format).
+void writeRecord(std::string& out,
+                 const std::string& owner,
+                 std::uint16_t type,
+                 std::uint32_t ttl,
+                 std::string_view rdata);
+
 /// Hash of a lowercased wire name, shared by the table and its builder.
 std::uint64_t hashName(const std::uint8_t* name, std::size_t size);
 

@@ -28,11 +28,6 @@ using asio::ip::udp;
 
 namespace {
 
-std::string endpointText(const asio::ip::address& a, std::uint16_t port) {
-    return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
-                     : a.to_string() + ":" + std::to_string(port);
-}
-
 template <typename Socket>
 void setReusePort(Socket& s) {
     const int one = 1;

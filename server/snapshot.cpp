@@ -10,29 +10,6 @@ namespace gslb::server {
 
 namespace {
 
-void put16(std::string& out, std::uint16_t v) {
-    out += static_cast<char>(v >> 8);
-    out += static_cast<char>(v & 0xFF);
-}
-
-void appendAddress(std::string& out,
-                   const std::string& owner,
-                   std::uint16_t type,
-                   std::uint32_t ttl,
-                   const std::string& rdata) {
-    if (owner.empty()) {
-        put16(out, 0xC00C);
-    } else {
-        out += owner;
-    }
-    put16(out, type);
-    put16(out, dns::ClassIn);
-    put16(out, static_cast<std::uint16_t>(ttl >> 16));
-    put16(out, static_cast<std::uint16_t>(ttl & 0xFFFF));
-    put16(out, static_cast<std::uint16_t>(rdata.size()));
-    out += rdata;
-}
-
 /// The site's addresses of one family as RDATA.
 std::vector<std::string> siteAddresses(const config::SiteConfig& site, bool v6) {
     std::vector<std::string> out;
@@ -70,8 +47,8 @@ AddressVariants renderLists(const std::vector<std::vector<std::string>>& lists, 
     v.variants = lists.size();
     for (const auto& list : lists) {
         for (std::size_t j = 0; j < keep; ++j) {
-            appendAddress(v.direct, {}, f.type, f.service.ttl, list[j]);
-            appendAddress(v.named, f.name_wire, f.type, f.service.ttl, list[j]);
+            writeRecord(v.direct, {}, f.type, f.service.ttl, list[j]);
+            writeRecord(v.named, f.name_wire, f.type, f.service.ttl, list[j]);
         }
     }
     v.direct_size = v.direct.size() / v.variants;
@@ -159,8 +136,8 @@ std::vector<SiteRecords> renderSites(const config::Config& cfg,
         SiteRecords r;
         r.location = cfg.sites[s].location.value_or(config::Location{});
         for (const std::string& a : siteAddresses(cfg.sites[s], f.type == dns::TypeAaaa)) {
-            appendAddress(r.direct, {}, f.type, f.service.ttl, a);
-            appendAddress(r.named, f.name_wire, f.type, f.service.ttl, a);
+            writeRecord(r.direct, {}, f.type, f.service.ttl, a);
+            writeRecord(r.named, f.name_wire, f.type, f.service.ttl, a);
             ++r.count;
         }
         if (r.count > 0) {

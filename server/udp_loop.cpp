@@ -15,11 +15,6 @@ namespace gslb::server {
 
 namespace {
 
-std::string where(const boost::asio::ip::address& a, std::uint16_t port) {
-    return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
-                     : a.to_string() + ":" + std::to_string(port);
-}
-
 std::uint64_t monotonicMs() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::steady_clock::now().time_since_epoch())
@@ -47,7 +42,7 @@ UdpLoop::UdpLoop(const SnapshotSlot& slot,
         if (fd_ >= 0) {
             ::close(fd_);
         }
-        throw StartupError("cannot bind " + where(address, port) + " udp (" + reason + ")");
+        throw StartupError("cannot bind " + endpointText(address, port) + " udp (" + reason + ")");
     }
 
     // 2. Message headers point at their buffers once and for all; only the lengths change.

@@ -14,6 +14,11 @@ constexpr std::chrono::seconds RejectedWarningInterval{10};
 
 }  // namespace
 
+std::string endpointText(const boost::asio::ip::address& address, std::uint16_t port) {
+    return address.is_v6() ? "[" + address.to_string() + "]:" + std::to_string(port)
+                           : address.to_string() + ":" + std::to_string(port);
+}
+
 void WorkerStats::count(Transport t, const Outcome& outcome) {
     const auto proto = static_cast<std::size_t>(t);
     const std::size_t slot = std::min<std::size_t>(outcome.rcode, RcodeSlots - 1);

@@ -5,16 +5,21 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 
 #include "server/responder.hpp"
 #include "server/snapshot.hpp"
 
 namespace gslb::server {
+
+/// "192.0.2.1:53" or "[2001:db8::1]:53", as listeners are named in logs and errors.
+std::string endpointText(const boost::asio::ip::address& address, std::uint16_t port);
 
 /// Thrown when the server cannot start (an address cannot be bound).
 class StartupError : public std::runtime_error {
